@@ -1,4 +1,5 @@
 //! Discovery and runner behaviour on hostile trees.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::fs;
 use std::path::Path;
