@@ -1,0 +1,177 @@
+//! The log layouts the network analyzer reads, recognised from a file's first lines.
+
+mod fortigate;
+pub(crate) mod mapped_csv;
+mod panos;
+mod squid;
+mod zeek;
+
+use serde::Serialize;
+
+use crate::flow::FlowRecord;
+use mapped_csv::{CsvColumns, CsvMapping};
+use zeek::ZeekColumns;
+
+/// A recognised flow-log layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum LogFormat {
+    /// Zeek `conn.log`, tab-separated with `#fields` header.
+    ZeekTsv,
+    /// Zeek `conn.log`, one JSON object per line.
+    ZeekJson,
+    /// FortiGate traffic log, `key=value`.
+    FortiGate,
+    /// PAN-OS traffic log, syslog CSV layout.
+    PanOs,
+    /// Squid native access log.
+    Squid,
+    /// CSV with a header, read through a column mapping.
+    MappedCsv,
+}
+
+impl LogFormat {
+    /// Stable short name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogFormat::ZeekTsv => "zeek-tsv",
+            LogFormat::ZeekJson => "zeek-json",
+            LogFormat::FortiGate => "fortigate",
+            LogFormat::PanOs => "pan-os",
+            LogFormat::Squid => "squid",
+            LogFormat::MappedCsv => "csv",
+        }
+    }
+}
+
+/// What one line gave.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Parsed<'a> {
+    /// A connection.
+    Record(FlowRecord<'a>),
+    /// A header, comment or non-flow record: not an error.
+    Skip,
+    /// A line that should have been a record and could not be read.
+    Bad,
+}
+
+/// Splits one CSV line into `out`, honouring double quotes (which are stripped; doubled
+/// quotes inside a field are left as they are, which no field read here contains). Returns the
+/// number of fields stored; extra fields are dropped.
+pub(crate) fn split_csv<'a>(line: &'a str, out: &mut [&'a str]) -> usize {
+    let b = line.as_bytes();
+    let (mut n, mut start, mut quoted) = (0, 0, false);
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => {
+                if n < out.len() {
+                    out[n] = unquote(&line[start..i]);
+                    n += 1;
+                }
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if n < out.len() {
+        out[n] = unquote(line[start..].trim_end_matches(['\r', '\n']));
+        n += 1;
+    }
+    n
+}
+
+fn unquote(s: &str) -> &str {
+    s.strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(s)
+}
+
+/// A parser for one file, with the state its header gave.
+#[derive(Debug, Clone)]
+pub(crate) enum LineParser {
+    ZeekTsv(Option<ZeekColumns>),
+    ZeekJson,
+    FortiGate,
+    PanOs,
+    Squid,
+    Csv(CsvColumns, String),
+}
+
+impl LineParser {
+    /// Recognises the layout from the first non-empty lines of a file.
+    pub(crate) fn detect(lines: &[&str], mapping: Option<&CsvMapping>) -> Option<LineParser> {
+        let first = lines
+            .iter()
+            .map(|l| l.trim_start_matches('\u{feff}'))
+            .find(|l| !l.trim().is_empty())?;
+        if first.starts_with("#separator") || first.starts_with("#fields") {
+            return Some(LineParser::ZeekTsv(None));
+        }
+        if first.starts_with('{') && first.contains("\"id.orig_h\"") {
+            return Some(LineParser::ZeekJson);
+        }
+        if lines.iter().any(|l| {
+            (l.contains("type=traffic") || l.contains("type=\"traffic\"")) && l.contains("srcip=")
+        }) {
+            return Some(LineParser::FortiGate);
+        }
+        if lines.iter().take(5).any(|l| panos::is_traffic(l)) {
+            return Some(LineParser::PanOs);
+        }
+        if squid::looks_like(first) {
+            return Some(LineParser::Squid);
+        }
+        if first.contains(',') {
+            let cols = CsvColumns::resolve(first, mapping)?;
+            return Some(LineParser::Csv(cols, first.trim_end().to_owned()));
+        }
+        None
+    }
+
+    /// The layout.
+    pub(crate) fn format(&self) -> LogFormat {
+        match self {
+            LineParser::ZeekTsv(_) => LogFormat::ZeekTsv,
+            LineParser::ZeekJson => LogFormat::ZeekJson,
+            LineParser::FortiGate => LogFormat::FortiGate,
+            LineParser::PanOs => LogFormat::PanOs,
+            LineParser::Squid => LogFormat::Squid,
+            LineParser::Csv(..) => LogFormat::MappedCsv,
+        }
+    }
+
+    /// Parses one line (without its newline). Header lines update the parser's state.
+    pub(crate) fn parse<'a>(&mut self, line: &'a str, local_offset_secs: i32) -> Parsed<'a> {
+        if line.trim().is_empty() {
+            return Parsed::Skip;
+        }
+        match self {
+            LineParser::ZeekTsv(cols) => {
+                if line.starts_with("#fields") {
+                    *cols = ZeekColumns::from_header(line);
+                    return Parsed::Skip;
+                }
+                if line.starts_with('#') {
+                    return Parsed::Skip;
+                }
+                match cols {
+                    Some(c) => zeek::parse_tsv(line, c),
+                    None => Parsed::Bad,
+                }
+            }
+            LineParser::ZeekJson => zeek::parse_json(line),
+            LineParser::FortiGate => fortigate::parse(line, local_offset_secs),
+            LineParser::PanOs => panos::parse(line, local_offset_secs),
+            LineParser::Squid => squid::parse(line),
+            LineParser::Csv(cols, header) => {
+                // The header, first or repeated (concatenated exports), is not data.
+                if line.trim_end() == header.as_str() {
+                    return Parsed::Skip;
+                }
+                mapped_csv::parse(line, cols, local_offset_secs)
+            }
+        }
+    }
+}
