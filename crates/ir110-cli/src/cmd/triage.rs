@@ -1,0 +1,292 @@
+//! `ir110 triage`: evidence in → findings, timeline, report out.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result};
+use chrono::Utc;
+use ir110_model::{AnalysisContext, Analyzer, Case, Message, Severity};
+use ir110_report::{ActionItem, Report, ReportInput};
+use ir110_triage::{DiscoverOptions, Outcome, RunOptions};
+
+use crate::context::Context;
+
+/// Analyse evidence and write report.html and report.json.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Files or directories to analyse (mounted images, copied folders, logs).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Store findings and timeline in this case (id or reference).
+    #[arg(long, value_name = "ID")]
+    pub case: Option<String>,
+    /// Where to write report.html and report.json (default: ./ir110-triage-<time>).
+    #[arg(long, short, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Host name for evidence that does not name one.
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Print report.json to stdout instead of the text summary.
+    #[arg(long)]
+    pub json: bool,
+    /// Exit with code 1 when a finding of this severity or higher is found
+    /// (info, low, medium, high, critical).
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse::<Severity>().map_err(|e| e.to_string())
+}
+
+/// Runs the command.
+pub fn run(args: Args, ctx: &Context) -> Result<ExitCode> {
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "ir110-triage-{}",
+            Utc::now().format("%Y%m%d-%H%M%S")
+        ))
+    });
+    let outcome = triage(
+        ctx,
+        &args.paths,
+        &out,
+        args.case.as_deref(),
+        args.host.clone(),
+        args.json,
+    )?;
+    Ok(match args.fail_on {
+        Some(level) if outcome.findings.iter().any(|f| f.severity >= level) => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    })
+}
+
+/// Discovers, analyses, stores (with a case) and reports; shared with `ir110 demo`.
+pub fn triage(
+    ctx: &Context,
+    paths: &[PathBuf],
+    out: &Path,
+    case: Option<&str>,
+    host: Option<String>,
+    json: bool,
+) -> Result<Outcome> {
+    for p in paths {
+        if std::fs::symlink_metadata(p).is_err() {
+            anyhow::bail!("{}: {}", p.display(), ctx.t("cli.triage.no_such_path"));
+        }
+    }
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("cannot create the output folder {}", out.display()))?;
+    let out_abs = std::fs::canonicalize(out).unwrap_or_else(|_| out.to_path_buf());
+    let (store, case) = match case {
+        Some(id) => {
+            let store = ctx.store()?;
+            let case = super::resolve_case(ctx, &store, id)?;
+            (Some(store), Some(case))
+        }
+        None => (None, None),
+    };
+
+    let spinner = ctx.spinner(&ctx.t("cli.triage.discovering"));
+    let abs_paths: Vec<PathBuf> = paths
+        .iter()
+        .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+        .collect();
+    // Our own output is not evidence: leave it out when it lies inside an input (but not when an
+    // input lies inside it, as with `ir110 demo DIR`, whose evidence is DIR/evidence).
+    let exclude = if abs_paths.iter().any(|p| p.starts_with(&out_abs)) {
+        Vec::new()
+    } else {
+        vec![out_abs]
+    };
+    let discovery = ir110_triage::discover(&abs_paths, &DiscoverOptions { exclude });
+    spinner.finish_and_clear();
+
+    let analyzers = crate::analyzers::all();
+    let refs: Vec<&dyn Analyzer> = analyzers.iter().map(|a| a.as_ref()).collect();
+    let total: u64 = discovery.sources.iter().map(|s| s.size).sum();
+    let bar = ctx.progress_bar(total, &ctx.t("cli.triage.analysing"));
+    let on_progress = |p: ir110_triage::Progress| {
+        bar.set_length(p.bytes_total.max(1));
+        bar.set_position(p.bytes_done.min(p.bytes_total));
+    };
+    let options = RunOptions {
+        context: AnalysisContext {
+            case_reference: case.as_ref().map(|c| c.reference.clone()),
+            host,
+        },
+        on_progress: Some(&on_progress),
+    };
+    let outcome = ir110_triage::run(discovery, &refs, &options);
+    bar.finish_and_clear();
+
+    let inputs: Vec<String> = abs_paths.iter().map(|p| p.display().to_string()).collect();
+    let report = Report::build(
+        &outcome,
+        ReportInput {
+            tool_version: env!("CARGO_PKG_VERSION"),
+            case: case.as_ref(),
+            inputs: inputs.clone(),
+            lang: ctx.lang,
+            catalog: &ctx.catalog,
+            immediate_actions: immediate_actions(ctx, &outcome),
+            generated_at: Utc::now(),
+        },
+    );
+    let json_text = report.to_json()?;
+    std::fs::write(out.join("report.json"), &json_text)
+        .with_context(|| format!("cannot write {}", out.join("report.json").display()))?;
+    let html = ir110_report::html::render(&report, &ctx.catalog, ctx.tz);
+    std::fs::write(out.join("report.html"), html)
+        .with_context(|| format!("cannot write {}", out.join("report.html").display()))?;
+
+    if let (Some(store), Some(case)) = (&store, &case) {
+        save(ctx, store, case, &outcome, &inputs, &report)?;
+    }
+    if json {
+        println!("{json_text}");
+    } else {
+        print!("{}", summary_text(ctx, &report, out));
+    }
+    Ok(outcome)
+}
+
+/// First-aid actions for the most severe kinds of harm found (from the playbook), deduplicated.
+fn immediate_actions(ctx: &Context, outcome: &Outcome) -> Vec<ActionItem> {
+    let mut symptoms = Vec::new();
+    for f in outcome
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::High)
+    {
+        for s in ir110_playbook::symptoms_for_category(f.category) {
+            if !symptoms.contains(s) {
+                symptoms.push(*s);
+            }
+        }
+    }
+    let mut actions: Vec<ActionItem> = Vec::new();
+    for s in symptoms.iter().take(2) {
+        let Ok(guidance) = ir110_playbook::firstaid(*s, ctx.lang) else {
+            continue;
+        };
+        for a in guidance.actions.into_iter().take(5) {
+            if !actions.iter().any(|x| x.text == a.action) {
+                actions.push(ActionItem {
+                    text: a.action,
+                    why: a.why,
+                });
+            }
+        }
+    }
+    actions.truncate(8);
+    actions
+}
+
+fn save(
+    ctx: &Context,
+    store: &ir110_store::Store,
+    case: &Case,
+    outcome: &Outcome,
+    inputs: &[String],
+    report: &Report,
+) -> Result<()> {
+    ctx.block_on(store.upsert_findings(case.id, &outcome.findings))?;
+    ctx.block_on(store.insert_events(case.id, &outcome.events))?;
+    let summary = serde_json::json!({
+        "findings_by_severity": report.summary.findings_by_severity,
+        "findings": report.summary.findings_total,
+        "events": report.summary.events_total,
+        "coverage": {
+            "files_total": outcome.coverage.files_total,
+            "files_analysed": outcome.coverage.files_analysed,
+            "not_analysed": outcome.coverage.not_analysed.len(),
+        },
+    });
+    let run = ir110_store::TriageRun {
+        started_at: outcome.started_at,
+        finished_at: outcome.finished_at,
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        inputs: inputs.to_vec(),
+        summary,
+    };
+    ctx.block_on(store.record_run(case.id, &run))?;
+    let action = ctx.render(
+        &Message::new("cli.triage.logged")
+            .arg("findings", outcome.findings.len())
+            .arg("events", outcome.events.len())
+            .arg("inputs", inputs.join(", ")),
+    );
+    ctx.block_on(store.add_log(case.id, outcome.finished_at, &super::actor(None), &action))?;
+    Ok(())
+}
+
+fn summary_text(ctx: &Context, report: &Report, out: &Path) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let _ = writeln!(s, "{}", report.summary.headline);
+    let counts: Vec<String> = Severity::ALL_DESC
+        .iter()
+        .map(|sev| {
+            format!(
+                "{} {}",
+                ctx.t(&format!("severity.{sev}")),
+                report
+                    .summary
+                    .findings_by_severity
+                    .get(sev)
+                    .copied()
+                    .unwrap_or(0)
+            )
+        })
+        .collect();
+    let _ = writeln!(s, "{}: {}", ctx.t("report.findings"), counts.join(" / "));
+    for f in report.findings.iter().take(15) {
+        let _ = writeln!(
+            s,
+            "  [{}] {}",
+            ctx.t(&format!("severity.{}", f.finding.severity)),
+            f.title_text
+        );
+    }
+    if report.findings.len() > 15 {
+        let _ = writeln!(s, "  … {}", report.findings.len() - 15);
+    }
+    let c = &report.coverage;
+    let _ = writeln!(
+        s,
+        "{}",
+        ctx.render(
+            &Message::new("report.coverage_line")
+                .arg("files", c.files_total)
+                .arg("analysed", c.files_analysed)
+                .arg("not_analysed", c.not_analysed.len())
+        )
+    );
+    let counts = c.problem_counts();
+    if !counts.is_empty() {
+        let parts: Vec<String> = counts
+            .iter()
+            .map(|(k, n)| format!("{} {n}", ctx.t(&format!("problem.{}", k.as_str()))))
+            .collect();
+        let _ = writeln!(
+            s,
+            "  {}: {}",
+            ctx.t("report.not_analysed"),
+            parts.join(", ")
+        );
+    }
+    let _ = writeln!(
+        s,
+        "{}: {}",
+        ctx.t("cli.triage.report"),
+        out.join("report.html").display()
+    );
+    let _ = writeln!(
+        s,
+        "{}: {}",
+        ctx.t("cli.triage.report_json"),
+        out.join("report.json").display()
+    );
+    s
+}

@@ -1,0 +1,64 @@
+//! `ir110`: incident rescue from the first phone call to the final report.
+//!
+//! The binary is a thin shell: it parses arguments, resolves configuration once into a
+//! [`Context`], and calls the libraries. Every subcommand lives in its own file under `cmd/`.
+
+mod analyzers;
+mod cmd;
+mod context;
+mod demo;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::context::{Context, GlobalArgs};
+
+/// Incident rescue toolkit: first aid, evidence, triage, hunting, ransomware, reports.
+#[derive(Parser)]
+#[command(name = "ir110", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// What to do in the next 10 minutes, for a symptom (ja/en).
+    Firstaid(cmd::firstaid::Args),
+    /// Open, list, show and update cases in the case store.
+    Case(cmd::case::Args),
+    /// Analyse evidence: findings, timeline, report.html and report.json.
+    Triage(cmd::triage::Args),
+    /// Generate a realistic sample incident, then triage it.
+    Demo(cmd::demo::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ctx = match Context::new(&cli.global) {
+        Ok(ctx) => ctx,
+        Err(err) => return report_error(&err),
+    };
+    let result = match cli.command {
+        Command::Firstaid(args) => cmd::firstaid::run(args, &ctx),
+        Command::Case(args) => cmd::case::run(args, &ctx),
+        Command::Triage(args) => cmd::triage::run(args, &ctx),
+        Command::Demo(args) => cmd::demo::run(args, &ctx),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => report_error(&err),
+    }
+}
+
+/// Prints an error with its causes; exit code 2 (1 is reserved for `--fail-on` style verdicts).
+fn report_error(err: &anyhow::Error) -> ExitCode {
+    eprintln!("ir110: error: {err}");
+    for cause in err.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+    ExitCode::from(2)
+}
