@@ -1,1 +1,382 @@
-//! placeholder
+//! End-to-end tests of the `ir110` binary: every test runs the real binary against its own
+//! temporary store and folders, and failures print the command, its stdout and stderr.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// A temporary world for one test: a store URL and a scratch folder.
+struct World {
+    dir: tempfile::TempDir,
+    db: String,
+}
+
+impl World {
+    fn new() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let db = format!("sqlite://{}", dir.path().join("store/ir110.db").display());
+        World { dir, db }
+    }
+
+    /// A world whose store is PostgreSQL (a fresh schema) when the CI provides one.
+    fn postgres() -> Option<World> {
+        let url = std::env::var("IR110_TEST_POSTGRES_URL").ok()?;
+        let schema = format!("cli_{}_{}", std::process::id(), rand_suffix());
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let db = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+        let psql = Command::new("psql")
+            .arg(&url)
+            .arg("-c")
+            .arg(format!("CREATE SCHEMA {schema}"))
+            .output();
+        match psql {
+            Ok(o) if o.status.success() => {}
+            other => panic!("cannot create schema {schema} with psql: {other:?}"),
+        }
+        Some(World {
+            dir: tempfile::tempdir().unwrap(),
+            db,
+        })
+    }
+
+    fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ir110"));
+        cmd.args(args)
+            .env("IR110_DB", &self.db)
+            .env("USER", "tester")
+            .env_remove("LANG")
+            .env_remove("LC_ALL");
+        cmd
+    }
+
+    /// Runs and asserts exit code 0.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.command(args).output().unwrap();
+        check(args, &out, 0);
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs and returns the raw output.
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+}
+
+fn rand_suffix() -> u64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64
+}
+
+fn check(args: &[&str], out: &Output, code: i32) {
+    if out.status.code() != Some(code) {
+        panic!(
+            "`ir110 {}` exited with {:?}, expected {code}\n--- stdout\n{}\n--- stderr\n{}",
+            args.join(" "),
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+fn shared_data() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    p.exists().then_some(p)
+}
+
+#[test]
+fn firstaid_all_symptoms_in_both_languages() {
+    let w = World::new();
+    for lang in ["ja", "en"] {
+        let text = w.ok(&["--lang", lang, "firstaid", "--all"]);
+        insta::assert_snapshot!(format!("firstaid_all_{lang}"), text);
+        let list = w.ok(&["--lang", lang, "firstaid", "--list"]);
+        assert_eq!(list.lines().count(), 9, "{list}");
+    }
+    let json: Value =
+        serde_json::from_str(&w.ok(&["firstaid", "--symptom", "emotet", "--json", "--lang", "en"]))
+            .unwrap();
+    assert_eq!(json["symptom"], "emotet");
+    let bad = w.run(&["firstaid", "--symptom", "flood"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("files-wont-open"),
+        "lists the valid symptoms"
+    );
+}
+
+fn case_round_trip(w: &World) {
+    let created: Value = serde_json::from_str(&w.ok(&[
+        "case",
+        "new",
+        "--client",
+        "株式会社サンプル",
+        "--type",
+        "ransomware,leak",
+        "--policy",
+        "evidence-first",
+        "--decided-by",
+        "情報システム部 佐藤",
+        "--nda-date",
+        "2026-11-20",
+        "--reference",
+        "IR-2026-0042",
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(created["reference"], "IR-2026-0042");
+    assert_eq!(created["client_name"], "株式会社サンプル");
+    assert_eq!(created["types"], serde_json::json!(["ransomware", "leak"]));
+    assert_eq!(created["policy"]["policy"], "evidence-first");
+    assert_eq!(created["policy"]["decided_by"], "情報システム部 佐藤");
+    assert_eq!(created["nda_date"], "2026-11-20");
+    assert_eq!(created["phase"], "intake");
+    let id = created["id"].as_i64().unwrap().to_string();
+
+    w.ok(&[
+        "case",
+        "phase",
+        "IR-2026-0042",
+        "first-aid",
+        "--by",
+        "responder-a",
+    ]);
+    w.ok(&[
+        "case",
+        "log",
+        &id,
+        "LAN ケーブルを抜いた (PC-03)",
+        "--at",
+        "2026-11-20T01:00:00Z",
+    ]);
+    w.ok(&[
+        "case",
+        "policy",
+        &id,
+        "recovery-first",
+        "--decided-by",
+        "社長",
+    ]);
+    let second: Value = serde_json::from_str(&w.ok(&[
+        "case",
+        "new",
+        "--client",
+        "株式会社サンプル",
+        "--type",
+        "emotet",
+        "--json",
+    ]))
+    .unwrap();
+    assert!(second["reference"].as_str().unwrap().starts_with("IR-"));
+
+    let list: Value = serde_json::from_str(&w.ok(&["case", "list", "--json"])).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let shown: Value = serde_json::from_str(&w.ok(&["case", "show", &id, "--json"])).unwrap();
+    assert_eq!(shown["case"]["phase"], "first-aid");
+    assert_eq!(shown["case"]["policy"]["policy"], "recovery-first");
+    let log: Vec<String> = shown["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(log.len(), 3, "{log:?}");
+    assert_eq!(
+        log[0], "LAN ケーブルを抜いた (PC-03)",
+        "log is in time order"
+    );
+    assert!(log.iter().any(|a| a.contains("first-aid")), "{log:?}");
+    let text = w.ok(&["--lang", "ja", "case", "show", "IR-2026-0042"]);
+    assert!(text.contains("初動対応"), "{text}");
+    assert!(text.contains("業務復旧優先"), "{text}");
+
+    let missing = w.run(&["case", "show", "999"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("ir110 case list"));
+}
+
+#[test]
+fn case_round_trip_sqlite() {
+    case_round_trip(&World::new());
+}
+
+#[test]
+fn case_round_trip_postgres() {
+    match World::postgres() {
+        Some(w) => case_round_trip(&w),
+        None => eprintln!(
+            "IR110_TEST_POSTGRES_URL is not set: skipping the PostgreSQL round trip (CI sets it)"
+        ),
+    }
+}
+
+/// Runs `ir110` as `nobody` when we are root, so that chmod 000 really makes a file unreadable.
+fn unprivileged(w: &World, args: &[&str]) -> Output {
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n")
+        .unwrap_or(false);
+    if !is_root {
+        return w.run(args);
+    }
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(env!("CARGO_BIN_EXE_ir110"))
+        .args(args)
+        .env("IR110_DB", &w.db)
+        .env_remove("LANG");
+    cmd.output()
+        .expect("setpriv (util-linux) is needed to test unreadable files as root")
+}
+
+#[test]
+fn triage_accounts_for_hostile_evidence() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = World::new();
+    let ev = w.path("evidence");
+    std::fs::create_dir_all(ev.join("logs")).unwrap();
+    // A truncated EVTX: the file header of a real log and nothing else.
+    let mut evtx = b"ElfFile\0".to_vec();
+    evtx.extend_from_slice(&[0u8; 120]);
+    std::fs::write(ev.join("logs/Security.evtx"), evtx).unwrap();
+    let junk: Vec<u8> = (0..8192u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 9) as u8)
+        .collect();
+    std::fs::write(ev.join("junk.bin"), junk).unwrap();
+    std::fs::write(ev.join("empty.txt"), b"").unwrap();
+    std::fs::write(ev.join("secret.log"), b"password=hunter2\n").unwrap();
+    std::fs::set_permissions(
+        ev.join("secret.log"),
+        std::fs::Permissions::from_mode(0o000),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("..", ev.join("logs/loop")).unwrap();
+    // Let `nobody` walk the tree.
+    for d in [w.dir.path(), &ev, &ev.join("logs")] {
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    let out_dir = w.path("out");
+    let args = [
+        "--lang",
+        "en",
+        "triage",
+        ev.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--no-progress",
+    ];
+    let out = unprivileged(&w, &args);
+    check(&args, &out, 0);
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("report.json")).unwrap())
+            .unwrap();
+    let problems: Vec<(String, String)> = report["coverage"]["not_analysed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let path = p["path"].as_str().unwrap();
+            (
+                path.rsplit('/').next().unwrap().to_owned(),
+                p["kind"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let kind_of = |name: &str| {
+        problems
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, k)| k.as_str())
+    };
+    assert_eq!(kind_of("secret.log"), Some("unreadable"), "{problems:?}");
+    assert_eq!(kind_of("loop"), Some("skipped"), "{problems:?}");
+    assert_eq!(kind_of("empty.txt"), Some("skipped"), "{problems:?}");
+    assert!(
+        kind_of("junk.bin").is_some(),
+        "junk is accounted for: {problems:?}"
+    );
+    assert!(
+        kind_of("Security.evtx").is_some(),
+        "truncated EVTX is accounted for: {problems:?}"
+    );
+    assert_eq!(
+        report["coverage"]["files_total"], 3,
+        "secret.log could not even be opened"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("not analysed"), "{stdout}");
+}
+
+#[test]
+fn triage_fail_on_and_missing_path() {
+    let w = World::new();
+    let missing = w.run(&[
+        "triage",
+        "/nonexistent/evidence",
+        "--out",
+        w.path("o").to_str().unwrap(),
+    ]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("check the path"));
+}
+
+fn schema() -> (boon::Schemas, boon::SchemaIndex) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/report.schema.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    compiler.enable_format_assertions();
+    compiler.add_resource("report.schema.json", schema).unwrap();
+    let idx = compiler
+        .compile("report.schema.json", &mut schemas)
+        .unwrap();
+    (schemas, idx)
+}
+
+#[test]
+fn demo_end_to_end() {
+    let w = World::new();
+    let d = w.path("d");
+    w.ok(&["--lang", "ja", "demo", d.to_str().unwrap()]);
+    let text = std::fs::read_to_string(d.join("report.json")).unwrap();
+    let report: Value = serde_json::from_str(&text).unwrap();
+    let (schemas, idx) = schema();
+    if let Err(e) = schemas.validate(&report, idx) {
+        panic!("report.json does not match docs/report.schema.json: {e:#}");
+    }
+    assert_eq!(report["tool"], "ir110");
+    assert_eq!(report["case"]["client"], "株式会社サンプル商事（デモ）");
+    let html = std::fs::read_to_string(d.join("report.html")).unwrap();
+    for external in ["src=", "href=\"http", "url(", "@import", "<script", "<link"] {
+        assert!(
+            !html.contains(external),
+            "report.html must not load anything: found {external}"
+        );
+    }
+    // The demo is deterministic: a second run in the same folder gives the same evidence.
+    let first = report["coverage"]["files_total"].clone();
+    w.ok(&["demo", d.to_str().unwrap(), "--no-case"]);
+    let again: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("report.json")).unwrap()).unwrap();
+    assert_eq!(again["coverage"]["files_total"], first);
+    // Refuses a foreign non-empty folder.
+    std::fs::create_dir_all(w.path("foreign")).unwrap();
+    std::fs::write(w.path("foreign/keep.txt"), b"x").unwrap();
+    assert_eq!(
+        w.run(&["demo", w.path("foreign").to_str().unwrap()])
+            .status
+            .code(),
+        Some(2)
+    );
+    let _ = shared_data();
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Debian packages the test suite needs. Idempotent; installs only what is missing.
+#   util-linux            setpriv: run the CLI as an unprivileged user to test unreadable files
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+need=()
+command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
+if [ "${#need[@]}" -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "packages.sh: missing ${need[*]}; install them (apt-get install ${need[*]})" >&2
+        exit 1
+    fi
+    apt-get update -q >&2
+    apt-get install -y -q --no-install-recommends "${need[@]}" >&2
+fi
