@@ -46,14 +46,28 @@ fn no_break_before(c: char) -> bool {
             | '：'
             | '；'
             | 'ー'
+            | 'ァ'
+            | 'ィ'
+            | 'ゥ'
+            | 'ェ'
+            | 'ォ'
             | 'ッ'
             | 'ャ'
             | 'ュ'
             | 'ョ'
+            | 'ヮ'
+            | 'ヵ'
+            | 'ヶ'
+            | 'ぁ'
+            | 'ぃ'
+            | 'ぅ'
+            | 'ぇ'
+            | 'ぉ'
             | 'っ'
             | 'ゃ'
             | 'ゅ'
             | 'ょ'
+            | 'ゎ'
             | '・'
             | '～'
             | ')'
@@ -172,5 +186,7 @@ mod tests {
     #[test]
     fn opening_brackets_stay_with_what_follows() {
         assert_eq!(wrap("あいう（え）", "", "", 8), ["あいう", "（え）"]);
+        // Small kana stay with the character before them (入力フ|ォーム is wrong).
+        assert_eq!(wrap("入力フォーム", "", "", 8), ["入力", "フォーム"]);
     }
 }
