@@ -1,0 +1,322 @@
+//! Integration tests of ir110-eventlog: readers on real and damaged logs, the analyzer on the
+//! demo incident, hunting.
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers: a failure is a test failure"
+)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ir110_eventlog::{EventLogAnalyzer, ReadOptions, read_files, source_file};
+use ir110_model::{
+    AnalysisContext, Analyzer, Catalog, Event, Finding, Problem, ProblemKind, Severity, Sink,
+    SourceFile,
+};
+
+/// Collects everything an analyzer pushes.
+#[derive(Default)]
+struct Collect {
+    events: Mutex<Vec<Event>>,
+    findings: Mutex<Vec<Finding>>,
+    problems: Mutex<Vec<Problem>>,
+}
+
+impl Sink for Collect {
+    fn event(&self, event: Event) {
+        self.events.lock().unwrap().push(event);
+    }
+    fn finding(&self, finding: Finding) {
+        self.findings.lock().unwrap().push(finding);
+    }
+    fn problem(&self, problem: Problem) {
+        self.problems.lock().unwrap().push(problem);
+    }
+}
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+/// The shared public data sets, or `None` (with a note) when they are not there.
+fn shared(name: &str) -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(name);
+    if p.exists() {
+        Some(p)
+    } else {
+        eprintln!("skipped: {} is missing", p.display());
+        None
+    }
+}
+
+fn sources(paths: &[PathBuf]) -> Vec<SourceFile> {
+    let (files, errors) = ir110_eventlog::discover(paths);
+    assert!(errors.is_empty(), "{errors:?}");
+    // Paths relative to the crate, so that snapshots do not depend on the checkout.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    files
+        .iter()
+        .map(|p| {
+            let mut s = source_file(p).unwrap();
+            if let Ok(rel) = p.strip_prefix(root) {
+                s.display_path = rel.display().to_string();
+            }
+            s
+        })
+        .collect()
+}
+
+fn run(paths: &[PathBuf]) -> Collect {
+    let sink = Collect::default();
+    let analyzer = EventLogAnalyzer::default();
+    let srcs = sources(paths);
+    assert!(srcs.iter().all(|s| analyzer.accepts(s)));
+    analyzer.analyze(&srcs, &AnalysisContext::default(), &sink);
+    sink
+}
+
+#[test]
+fn demo_incident_gives_each_finding() {
+    let sink = run(&[data("jsonl/demo-incident.jsonl")]);
+    assert!(sink.problems.lock().unwrap().is_empty());
+    let findings = sink.findings.lock().unwrap();
+    let rules: Vec<(&str, Severity)> = findings
+        .iter()
+        .map(|f| (f.rule.as_str(), f.severity))
+        .collect();
+    assert_eq!(
+        rules,
+        vec![
+            ("eventlog.brute-force-success", Severity::Critical),
+            ("eventlog.external-logon", Severity::High),
+            ("eventlog.log-cleared", Severity::High),
+            ("eventlog.service-installed", Severity::High),
+            ("eventlog.external-sources", Severity::Info),
+            ("eventlog.lateral-movement", Severity::Info),
+            ("eventlog.logon-summary", Severity::Info),
+        ]
+    );
+    let brute = &findings[0];
+    assert_eq!(brute.data["failures_before_success"], 40);
+    assert_eq!(brute.data["success_logon_type"], "10");
+    assert_eq!(brute.attack, vec!["T1110.001", "T1078"]);
+    // The success is cited first, then the earliest failures.
+    assert_eq!(
+        brute.evidence[0].locator.as_deref(),
+        Some("record 142"),
+        "{:?}",
+        brute.evidence
+    );
+    assert_eq!(brute.evidence.len(), 21);
+    let service = &findings[3];
+    assert_eq!(service.data["image_path"], "C:\\Users\\Public\\svchost.exe");
+    assert_eq!(
+        service.data["reasons"],
+        serde_json::json!(["user-writable-folder"])
+    );
+    // Timeline: 1 + 40 + 1 logons, the service, the clearing; 4672 is not on it.
+    let events = sink.events.lock().unwrap();
+    assert_eq!(events.len(), 44);
+    let mut kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    assert_eq!(
+        kinds,
+        vec!["log-cleared", "logon", "logon-failed", "service-installed"]
+    );
+    let fail = events.iter().find(|e| e.kind == "logon-failed").unwrap();
+    assert_eq!(fail.fields["source.ip"], "203.0.113.50");
+    assert_eq!(fail.fields["user.name"], "administrator");
+    assert_eq!(fail.fields["event.code"], "4625");
+
+    // Every message key used renders in both languages.
+    let catalog =
+        Catalog::from_sources(&[ir110_model::MESSAGES, ir110_eventlog::MESSAGES]).unwrap();
+    for f in findings.iter() {
+        let mut messages = vec![&f.title];
+        messages.extend(f.summary.as_ref());
+        messages.extend(f.actions.iter());
+        for m in messages {
+            assert!(catalog.contains(&m.key), "missing message {}", m.key);
+        }
+    }
+    let redacted: Vec<serde_json::Value> = findings
+        .iter()
+        .map(|f| {
+            let mut v = serde_json::to_value(f).unwrap();
+            v["data"].as_object_mut().unwrap().remove("graph");
+            v
+        })
+        .collect();
+    insta::assert_json_snapshot!("demo_incident_findings", redacted);
+}
+
+#[test]
+fn every_message_key_of_the_code_is_in_the_catalogue() {
+    let catalog =
+        Catalog::from_sources(&[ir110_model::MESSAGES, ir110_eventlog::MESSAGES]).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(src).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        // Literal keys: "eventlog.x.y" and "hunt.x" used with Message::new.
+        for piece in text.split("Message::new(\"").skip(1) {
+            let key = &piece[..piece.find('"').unwrap()];
+            if !catalog.contains(key) {
+                missing.push(key.to_owned());
+            }
+        }
+    }
+    // Keys built with format!: every variant.
+    for ind in [
+        "encoded-command",
+        "download-cradle",
+        "amsi-bypass",
+        "credential-theft",
+        "offensive-framework",
+        "defender-tampering",
+        "log-clearing",
+        "shadow-copy-deletion",
+    ] {
+        let key = format!("eventlog.ps-indicator.{ind}");
+        if !catalog.contains(&key) {
+            missing.push(key);
+        }
+    }
+    for id in ["5001", "5010", "5012", "5013"] {
+        let key = format!("eventlog.defender-tampering.{id}");
+        if !catalog.contains(&key) {
+            missing.push(key);
+        }
+    }
+    for rule in ["brute-force", "password-spraying"] {
+        for part in ["title", "summary"] {
+            let key = format!("eventlog.{rule}.{part}");
+            if !catalog.contains(&key) {
+                missing.push(key);
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{missing:?}");
+}
+
+#[test]
+fn other_json_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let zeek = dir.path().join("conn.log");
+    std::fs::write(
+        &zeek,
+        "{\"ts\":1.0,\"uid\":\"C1\",\"id.orig_h\":\"10.0.0.1\"}\n{\"ts\":2.0,\"uid\":\"C2\"}\nnot json\n",
+    )
+    .unwrap();
+    let sink = run(&[zeek]);
+    assert!(sink.problems.lock().unwrap().is_empty());
+    assert!(sink.events.lock().unwrap().is_empty());
+    assert!(sink.findings.lock().unwrap().is_empty());
+}
+
+#[test]
+fn json_document_shapes_and_broken_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let array = dir.path().join("export.json");
+    std::fs::write(
+        &array,
+        r#"[
+  {"System":{"Provider":{"Name":"Microsoft-Windows-Security-Auditing"},"EventID":{"Value":4625},
+   "TimeCreated":{"SystemTime":1768006923.0},"EventRecordID":5,"Channel":"Security","Computer":"WS1"},
+   "EventData":{"TargetUserName":"bob","IpAddress":"10.0.0.9","LogonType":3}},
+  {"@timestamp":"2026-01-10T01:02:04Z","winlog":{"event_id":4625,"channel":"Security","computer_name":"WS1",
+   "event_data":{"TargetUserName":"eve","IpAddress":"10.0.0.9","LogonType":"3"}}}
+]"#,
+    )
+    .unwrap();
+    let lines = dir.path().join("mixed.jsonl");
+    let good = std::fs::read_to_string(data("jsonl/demo-incident.jsonl")).unwrap();
+    let first = good.lines().next().unwrap();
+    std::fs::write(
+        &lines,
+        format!("{first}\n{{\"Event\": broken\n{first}\n{{\"Event\":"),
+    )
+    .unwrap();
+    let srcs = sources(&[array, lines]);
+    let stats = read_files(&srcs, &ReadOptions::default(), &|_| {});
+    assert_eq!((stats[0].records, stats[0].record_errors), (2, 0));
+    assert_eq!((stats[1].records, stats[1].record_errors), (2, 2));
+    assert!(stats[1].truncated);
+    assert_eq!(stats[1].problem_kind(), Some(ProblemKind::Truncated));
+}
+
+/// Bytes of an EVTX file header and of a chunk.
+const HEADER: usize = 4096;
+const CHUNK: usize = 65536;
+
+/// Counts (records, record errors, chunk errors, problem) of reading `bytes` as an EVTX file.
+fn read_evtx_bytes(bytes: &[u8]) -> (u64, u64, u64, Option<ProblemKind>) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("damaged.evtx");
+    std::fs::write(&p, bytes).unwrap();
+    let srcs = sources(&[p]);
+    let st = read_files(&srcs, &ReadOptions::default(), &|_| {}).remove(0);
+    (
+        st.records,
+        st.record_errors,
+        st.chunk_errors,
+        st.problem_kind(),
+    )
+}
+
+#[test]
+fn real_evtx_samples_read_cleanly_with_exact_counts() {
+    let Some(dir) = shared("evtx/EVTX-ATTACK-SAMPLES") else {
+        return;
+    };
+    let srcs: Vec<SourceFile> = sources(&[dir])
+        .into_iter()
+        .filter(|s| s.kind == ir110_model::SourceKind::Evtx)
+        .collect();
+    assert_eq!(srcs.len(), 277);
+    let stats = read_files(&srcs, &ReadOptions::default(), &|_| {});
+    let records: u64 = stats.iter().map(|s| s.records).sum();
+    let errors: u64 = stats.iter().map(|s| s.record_errors + s.chunk_errors).sum();
+    assert_eq!((records, errors), (8255, 0));
+}
+
+#[test]
+fn damaged_evtx_yields_every_readable_record() {
+    let Some(dir) = shared("evtx/EVTX-ATTACK-SAMPLES") else {
+        return;
+    };
+    let path = dir.join("Lateral Movement/LM_5145_Remote_FileCopy.evtx");
+    let clean = std::fs::read(&path).unwrap();
+    let whole = read_evtx_bytes(&clean);
+
+    // Cut in the middle of the second chunk: the first chunk is read, the rest is lost.
+    let cut = read_evtx_bytes(&clean[..HEADER + CHUNK + CHUNK / 2]);
+    // A chunk whose magic was overwritten (partially overwritten log).
+    let mut bad_magic = clean.clone();
+    bad_magic[HEADER + CHUNK..HEADER + CHUNK + 8].copy_from_slice(b"XXXXXXXX");
+    let magic = read_evtx_bytes(&bad_magic);
+    // Garbage in the middle of the first chunk's records.
+    let mut garbled = clean.clone();
+    for b in &mut garbled[HEADER + 8192..HEADER + 8192 + 512] {
+        *b = 0xAA;
+    }
+    let garbage = read_evtx_bytes(&garbled);
+    // Only the file header: nothing to read, no panic.
+    let header_only = read_evtx_bytes(&clean[..HEADER]);
+    // Not even a whole file header.
+    let stub = read_evtx_bytes(&clean[..100]);
+    assert_eq!(whole, (869, 0, 0, None));
+    // 98 records of the first chunk; the cut chunk is named as truncation.
+    assert_eq!(cut, (98, 0, 0, Some(ProblemKind::Truncated)));
+    // The other 16 chunks are read; the overwritten one is counted.
+    assert_eq!(magic, (770, 0, 1, Some(ProblemKind::Corrupt)));
+    // Two records broken, the parser resynchronises on the next record.
+    assert_eq!(garbage, (867, 2, 0, Some(ProblemKind::Corrupt)));
+    assert_eq!(header_only, (0, 0, 0, Some(ProblemKind::Truncated)));
+    assert_eq!(stub, (0, 0, 0, Some(ProblemKind::Unreadable)));
+}
