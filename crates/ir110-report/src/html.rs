@@ -466,11 +466,24 @@ impl Page<'_> {
             h.push_str("</tbody></table>");
         }
         if !c.not_analysed.is_empty() {
+            let counts: Vec<String> = c
+                .problem_counts()
+                .iter()
+                .map(|(kind, n)| format!("{} {n}", self.t(&format!("problem.{}", kind.as_str()))))
+                .collect();
+            // A long list is folded so that the report stays readable; the counts stay visible.
+            let open = if c.not_analysed.len() <= 20 {
+                " open"
+            } else {
+                ""
+            };
             let _ = write!(
                 h,
-                "<h3>{} ({})</h3><table class=\"problems\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+                "<h3>{} ({})</h3><p>{}</p><details{open}><summary>{}</summary><table class=\"problems\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
                 self.t("report.not_analysed"),
                 c.not_analysed.len(),
+                escape(&counts.join(" / ")),
+                self.t("report.show"),
                 self.t("report.file"),
                 self.t("report.reason"),
                 self.t("report.analyzer"),
@@ -486,7 +499,7 @@ impl Page<'_> {
                     escape(&p.detail)
                 );
             }
-            h.push_str("</tbody></table>");
+            h.push_str("</tbody></table></details>");
         }
         h.push_str("</section>\n");
     }
