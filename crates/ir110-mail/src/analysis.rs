@@ -1,0 +1,990 @@
+//! Per-account sending behaviour and the verdict: *an account of ours is sending* versus *our
+//! addresses are only spoofed elsewhere*.
+//!
+//! The split follows JPCERT/CC's Emotet FAQ: either the account's own credentials or PC are
+//! abused, and the mail passes through our server (SASL logins from new addresses, bursts,
+//! bounce storms, new recipient domains, mismatched senders), or a correspondent's PC is
+//! infected and mail forged in our name is sent from elsewhere — it never appears in our MTA
+//! log, and what we do see is backscatter: bounces for mail we never sent.
+//!
+//! Memory: per account, one small record per active hour, per recipient domain and per client
+//! network; per local address, a backscatter counter. None of it grows with message count.
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Datelike, Utc};
+use ir110_model::{
+    Category, Confidence, Event, Finding, Message, Problem, ProblemKind, Severity, SourceRef,
+};
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+use crate::exchange::{ExchangeColumns, parse_row};
+use crate::mta_event::{QueuedEvent, RecipientStatus, domain_of, parse_postfix, parse_sendmail};
+use crate::queue_join::{Loc, MailMessage, QueueJoiner};
+use crate::syslog_line::YearClock;
+use crate::{ANALYZER_ID, MailError};
+
+/// Options of a mail analysis.
+#[derive(Debug, Clone)]
+pub struct MailOptions {
+    /// Year of the first BSD-syslog line (it carries none); default: the file's modification
+    /// year, else the current year.
+    pub year: Option<i32>,
+    /// Offset east of UTC, seconds, of BSD-syslog times (default JST, +09:00).
+    pub local_utc_offset_secs: i32,
+    /// Message-IDs of mail the customer was told about ("we received mail from you"): each is
+    /// looked up in our logs; absent ones point to spoofing elsewhere.
+    pub reported_message_ids: Vec<String>,
+    /// Recipients in one hour that count as a burst (at least)…
+    pub burst_recipients: u64,
+    /// …and at least this many times the account's median active hour.
+    pub burst_factor: f64,
+    /// New recipient domains in one hour that count as a spread.
+    pub new_domains_per_hour: u64,
+    /// Bounced or deferred recipients in one hour (and ≥ 30 % of them) for a bounce storm.
+    pub bounce_storm: u64,
+    /// Bounces received for a local address, beyond what it sent, that indicate spoofing.
+    pub backscatter_min: u64,
+}
+
+impl Default for MailOptions {
+    fn default() -> Self {
+        MailOptions {
+            year: None,
+            local_utc_offset_secs: 9 * 3600,
+            reported_message_ids: Vec::new(),
+            burst_recipients: 40,
+            burst_factor: 10.0,
+            new_domains_per_hour: 20,
+            bounce_storm: 20,
+            backscatter_min: 10,
+        }
+    }
+}
+
+/// The verdict the responder needs first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MailVerdict {
+    /// At least one account sent abusive mail through our server.
+    AccountAbused,
+    /// Our addresses are forged on mail sent elsewhere (backscatter, reported mail absent).
+    SpoofedElsewhere,
+    /// Both.
+    Both,
+    /// Neither seen in these logs.
+    NoAbuseSeen,
+}
+
+/// Per-account summary.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccountSummary {
+    /// The account (SASL login, or envelope sender for local/trusted-network submissions).
+    pub account: String,
+    /// Messages sent out.
+    pub messages: u64,
+    /// Recipients.
+    pub recipients: u64,
+    /// Distinct recipient domains.
+    pub recipient_domains: u64,
+    /// Distinct client networks (/24, /48).
+    pub client_networks: u64,
+    /// Busiest hour: recipients.
+    pub peak_hour_recipients: u64,
+    /// Median recipients per active hour.
+    pub median_hour_recipients: u64,
+    /// Signals seen (`burst`, `new-client`, `new-domains`, `bounce-storm`, `sender-mismatch`).
+    pub signals: Vec<String>,
+    /// Whether the account is judged abused.
+    pub abused: bool,
+}
+
+/// A reported Message-ID and whether our logs have it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportedMessage {
+    /// The Message-ID asked about.
+    pub message_id: String,
+    /// Found in our logs.
+    pub found: bool,
+    /// The sending account, when found.
+    pub account: Option<String>,
+    /// The client address, when found.
+    pub client_ip: Option<IpAddr>,
+    /// Where.
+    pub evidence: Option<SourceRef>,
+}
+
+/// What one input file gave.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileSummary {
+    /// The file.
+    pub source: SourceRef,
+    /// `postfix`, `sendmail`, `exchange`, or `None` when not recognised.
+    pub format: Option<&'static str>,
+    /// Lines read.
+    pub lines: u64,
+    /// Lines that were MTA events.
+    pub events: u64,
+}
+
+/// The result of a mail analysis.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MailReport {
+    /// The verdict.
+    pub verdict: MailVerdict,
+    /// Accounts judged abused.
+    pub abused_accounts: Vec<String>,
+    /// Local addresses receiving bounces for mail they did not send.
+    pub spoofed_addresses: Vec<String>,
+    /// Every sending account.
+    pub accounts: Vec<AccountSummary>,
+    /// Reported Message-IDs looked up.
+    pub reported: Vec<ReportedMessage>,
+    /// Messages seen.
+    pub messages: u64,
+    /// Per file.
+    pub files: Vec<FileSummary>,
+    /// Findings (`mail-abuse`).
+    pub findings: Vec<Finding>,
+    /// Timeline events (burst start, first login from a new address).
+    pub events: Vec<Event>,
+    /// Files or parts not read.
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct HourStat {
+    messages: u64,
+    recipients: u64,
+    failed: u64,
+    new_domains: u64,
+    first_loc: Option<Loc>,
+    first_bounce_loc: Option<Loc>,
+}
+
+#[derive(Debug, Clone)]
+struct ClientStat {
+    ip: IpAddr,
+    count: u64,
+    first: DateTime<Utc>,
+    first_loc: Option<Loc>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct AccountStats {
+    hours: FxHashMap<i64, HourStat>,
+    domains: FxHashMap<String, i64>,
+    clients: FxHashMap<String, ClientStat>,
+    first: Option<DateTime<Utc>>,
+    messages: u64,
+    recipients: u64,
+    mismatches: u64,
+    mismatch_example: Option<(String, String, Loc)>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Backscatter {
+    count: u64,
+    first: Option<DateTime<Utc>>,
+    last: Option<DateTime<Utc>>,
+    first_loc: Option<Loc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    Syslog,
+    Exchange,
+}
+
+fn hour_of(ts: DateTime<Utc>) -> i64 {
+    ts.timestamp().div_euclid(3600)
+}
+
+fn hour_time(hour: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(hour * 3600, 0).unwrap_or_default()
+}
+
+/// The client's network: /24 for IPv4, /48 for IPv6 (one home or office line).
+fn network_of(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v) => {
+            let o = v.octets();
+            format!("{}.{}.{}.0/24", o[0], o[1], o[2])
+        }
+        IpAddr::V6(v) => {
+            let s = v.segments();
+            format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
+        }
+    }
+}
+
+fn is_internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v) => v.is_private() || v.is_loopback() || v.is_link_local(),
+        IpAddr::V6(v) => v.is_loopback() || (v.segments()[0] & 0xfe00) == 0xfc00,
+    }
+}
+
+fn median(mut v: Vec<u64>) -> u64 {
+    if v.is_empty() {
+        return 0;
+    }
+    v.sort_unstable();
+    v[v.len() / 2]
+}
+
+/// A streaming mail analysis: [`ingest`](Self::ingest) files, then [`finish`](Self::finish).
+#[derive(Debug)]
+pub struct MailAnalysis {
+    options: MailOptions,
+    files: Vec<FileSummary>,
+    joiner: QueueJoiner,
+    done: Vec<MailMessage>,
+    accounts: FxHashMap<String, AccountStats>,
+    sent_as: FxHashMap<String, u64>,
+    backscatter: FxHashMap<String, Backscatter>,
+    reported: FxHashMap<String, Option<ReportedMessage>>,
+    messages: u64,
+    problems: Vec<Problem>,
+}
+
+impl MailAnalysis {
+    /// A new analysis.
+    pub fn new(options: MailOptions) -> Self {
+        let reported = options
+            .reported_message_ids
+            .iter()
+            .map(|id| {
+                (
+                    id.trim_start_matches('<').trim_end_matches('>').to_owned(),
+                    None,
+                )
+            })
+            .collect();
+        MailAnalysis {
+            options,
+            files: Vec::new(),
+            joiner: QueueJoiner::default(),
+            done: Vec::new(),
+            accounts: FxHashMap::default(),
+            sent_as: FxHashMap::default(),
+            backscatter: FxHashMap::default(),
+            reported,
+            messages: 0,
+            problems: Vec::new(),
+        }
+    }
+
+    /// Reads a file (plain or gzip), read-only.
+    pub fn ingest_path(
+        &mut self,
+        path: &Path,
+        source: SourceRef,
+    ) -> Result<FileSummary, MailError> {
+        let io = |e| MailError::Io {
+            path: path.to_owned(),
+            source: e,
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        let year = self.options.year.or_else(|| {
+            let modified: DateTime<Utc> = file.metadata().ok()?.modified().ok()?.into();
+            Some(modified.year())
+        });
+        let mut reader = BufReader::new(file);
+        let gz = reader.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b]);
+        Ok(if gz {
+            self.ingest_with_year(flate2::bufread::MultiGzDecoder::new(reader), source, year)
+        } else {
+            self.ingest_with_year(reader, source, year)
+        })
+    }
+
+    /// Reads one log stream.
+    pub fn ingest<R: Read>(&mut self, reader: R, source: SourceRef) -> FileSummary {
+        let year = self.options.year;
+        self.ingest_with_year(reader, source, year)
+    }
+
+    fn ingest_with_year<R: Read>(
+        &mut self,
+        reader: R,
+        source: SourceRef,
+        year: Option<i32>,
+    ) -> FileSummary {
+        let file_idx = self.files.len() as u32;
+        let mut reader = BufReader::with_capacity(1 << 17, reader);
+        let mut summary = FileSummary {
+            source: source.clone(),
+            format: None,
+            lines: 0,
+            events: 0,
+        };
+        let year = year.unwrap_or_else(|| Utc::now().year());
+        let mut clock = YearClock::new(year, self.options.local_utc_offset_secs);
+        let mut layout: Option<Layout> = None;
+        let mut exchange: Option<ExchangeColumns> = None;
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            match reader.read_until(b'\n', &mut buf) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    self.problems.push(Problem::new(
+                        source.path.clone(),
+                        ANALYZER_ID,
+                        ProblemKind::Truncated,
+                        format!("read stopped after line {}: {e}", summary.lines),
+                    ));
+                    break;
+                }
+            }
+            summary.lines += 1;
+            let text = String::from_utf8_lossy(&buf);
+            let line = text
+                .trim_end_matches(['\n', '\r'])
+                .trim_start_matches('\u{feff}');
+            if line.is_empty() {
+                continue;
+            }
+            let loc = Loc {
+                file: file_idx,
+                line: summary.lines,
+            };
+            if line.starts_with('#') {
+                if let Some(cols) = ExchangeColumns::from_header(line) {
+                    exchange = Some(cols);
+                    layout = Some(Layout::Exchange);
+                    summary.format = Some("exchange");
+                }
+                continue;
+            }
+            let events: Vec<QueuedEvent> = match (layout, &exchange) {
+                (Some(Layout::Exchange), Some(cols)) => parse_row(line, cols).unwrap_or_default(),
+                _ => {
+                    let Some(sl) = clock.parse(line) else {
+                        continue;
+                    };
+                    if layout.is_none() {
+                        layout = Some(Layout::Syslog);
+                    }
+                    let prog = sl.program;
+                    if prog.starts_with("postfix") {
+                        summary.format.get_or_insert("postfix");
+                        parse_postfix(prog, sl.message)
+                            .map(|(qid, event)| QueuedEvent {
+                                qid,
+                                ts: sl.ts,
+                                event,
+                            })
+                            .into_iter()
+                            .collect()
+                    } else if prog == "sm-mta" || prog == "sendmail" || prog == "sm-msp-queue" {
+                        summary.format.get_or_insert("sendmail");
+                        parse_sendmail(sl.message)
+                            .into_iter()
+                            .map(|(qid, event)| QueuedEvent {
+                                qid,
+                                ts: sl.ts,
+                                event,
+                            })
+                            .collect()
+                    } else {
+                        Vec::new()
+                    }
+                }
+            };
+            for ev in events {
+                summary.events += 1;
+                self.joiner.apply(ev, loc, &mut self.done);
+            }
+            if self.done.len() >= 1024 {
+                self.absorb_done();
+            }
+        }
+        if summary.format.is_none() {
+            self.problems.push(Problem::new(
+                source.path.clone(),
+                ANALYZER_ID,
+                ProblemKind::Unsupported,
+                "no Postfix, sendmail or Exchange message-tracking records",
+            ));
+        }
+        self.files.push(summary.clone());
+        summary
+    }
+
+    fn absorb_done(&mut self) {
+        let done = std::mem::take(&mut self.done);
+        for m in done {
+            self.absorb(m);
+        }
+    }
+
+    /// The sending account of an outbound message, if it is ours to judge.
+    fn account_of(m: &MailMessage) -> Option<String> {
+        if let Some(s) = &m.sasl_username {
+            return Some(s.clone());
+        }
+        let from = m.envelope_from.as_deref().filter(|f| !f.is_empty())?;
+        let trusted = m.local_submission || m.client_ip.is_some_and(is_internal);
+        trusted.then(|| from.to_owned())
+    }
+
+    fn absorb(&mut self, m: MailMessage) {
+        self.messages += 1;
+        if let Some(id) = &m.message_id {
+            if let Some(slot) = self.reported.get_mut(id.as_str()) {
+                if slot.is_none() {
+                    *slot = Some(ReportedMessage {
+                        message_id: id.clone(),
+                        found: true,
+                        account: Self::account_of(&m),
+                        client_ip: m.client_ip,
+                        evidence: None,
+                    });
+                    // Evidence is resolved at finish (file table complete).
+                    if let Some(Some(r)) = self.reported.get_mut(id.as_str()) {
+                        r.evidence = Some(SourceRef::at(
+                            format!("#{}", m.first_loc.file),
+                            format!("line {}", m.first_loc.line),
+                        ));
+                    }
+                }
+            }
+        }
+        let outbound: Vec<&crate::queue_join::Recipient> =
+            m.recipients.iter().filter(|r| !r.local).collect();
+        let bounce = m.envelope_from.as_deref() == Some("");
+        // Backscatter: a bounce from another server to one of our mailboxes.
+        if bounce && m.client_ip.is_some_and(|ip| !is_internal(ip)) && m.sasl_username.is_none() {
+            for r in m.recipients.iter().filter(|r| r.local) {
+                let b = self.backscatter.entry(r.address.clone()).or_default();
+                b.count += 1;
+                b.first = Some(b.first.map_or(m.first_seen, |t| t.min(m.first_seen)));
+                b.last = Some(b.last.map_or(m.first_seen, |t| t.max(m.first_seen)));
+                if b.first_loc.is_none() {
+                    b.first_loc = Some(m.first_loc);
+                }
+            }
+            return;
+        }
+        if outbound.is_empty() || bounce {
+            return;
+        }
+        if let Some(from) = m.envelope_from.as_deref().filter(|f| !f.is_empty()) {
+            *self.sent_as.entry(from.to_owned()).or_default() += 1;
+        }
+        let Some(account) = Self::account_of(&m) else {
+            return;
+        };
+        let stats = self.accounts.entry(account.clone()).or_default();
+        stats.first = Some(stats.first.map_or(m.first_seen, |t| t.min(m.first_seen)));
+        stats.messages += 1;
+        stats.recipients += outbound.len() as u64;
+        let hour = hour_of(m.first_seen);
+        let first_hour = stats.first.map_or(hour, hour_of);
+        let mut new_domains = 0;
+        for r in &outbound {
+            if let Some(d) = domain_of(&r.address) {
+                if !stats.domains.contains_key(d) {
+                    stats.domains.insert(d.to_owned(), hour);
+                    // Domains in the account's first day are its habits, not news.
+                    if hour - first_hour >= 24 {
+                        new_domains += 1;
+                    }
+                }
+            }
+        }
+        let failed = outbound
+            .iter()
+            .filter(|r| {
+                matches!(
+                    r.status,
+                    RecipientStatus::Bounced | RecipientStatus::Deferred
+                )
+            })
+            .count() as u64;
+        let h = stats.hours.entry(hour).or_default();
+        h.messages += 1;
+        h.recipients += outbound.len() as u64;
+        h.failed += failed;
+        h.new_domains += new_domains;
+        if h.first_loc.is_none() {
+            h.first_loc = Some(m.first_loc);
+        }
+        if h.first_bounce_loc.is_none() {
+            h.first_bounce_loc = m.first_bounce_loc;
+        }
+        if let Some(ip) = m.client_ip {
+            let c = stats.clients.entry(network_of(ip)).or_insert(ClientStat {
+                ip,
+                count: 0,
+                first: m.first_seen,
+                first_loc: m.client_loc.or(Some(m.first_loc)),
+            });
+            c.count += 1;
+        }
+        // Mismatched senders: login vs envelope, envelope vs header.
+        let env = m.envelope_from.clone().unwrap_or_default();
+        let login_mismatch = m
+            .sasl_username
+            .as_deref()
+            .is_some_and(|s| s.contains('@') && s != env);
+        let header_mismatch = m
+            .header_from
+            .as_deref()
+            .is_some_and(|h| domain_of(h) != domain_of(&env));
+        if login_mismatch || header_mismatch {
+            stats.mismatches += 1;
+            if stats.mismatch_example.is_none() {
+                let shown = if header_mismatch {
+                    m.header_from.clone().unwrap_or_default()
+                } else {
+                    env.clone()
+                };
+                stats.mismatch_example = Some((
+                    if header_mismatch {
+                        env
+                    } else {
+                        account.clone()
+                    },
+                    shown,
+                    m.first_loc,
+                ));
+            }
+        }
+    }
+
+    fn cite(&self, loc: Option<Loc>) -> Option<SourceRef> {
+        let loc = loc?;
+        let file = self.files.get(loc.file as usize)?;
+        Some(
+            SourceRef::at(file.source.path.clone(), format!("line {}", loc.line))
+                .with_sha256(file.source.sha256.clone()),
+        )
+    }
+
+    /// Draws the conclusions.
+    pub fn finish(mut self) -> MailReport {
+        let mut rest = Vec::new();
+        self.joiner.drain(&mut rest);
+        self.done.extend(rest);
+        self.absorb_done();
+
+        let mut findings = Vec::new();
+        let mut events = Vec::new();
+        let mut summaries = Vec::new();
+        let mut abused = Vec::new();
+        let mut names: Vec<String> = self.accounts.keys().cloned().collect();
+        names.sort();
+        for name in &names {
+            let Some(stats) = self.accounts.get(name) else {
+                continue;
+            };
+            let (summary, mut f, mut e) = self.judge(name, stats);
+            if summary.abused {
+                abused.push(name.clone());
+            }
+            findings.append(&mut f);
+            events.append(&mut e);
+            summaries.push(summary);
+        }
+
+        // Spoofing elsewhere: bounces for mail the address did not send through us.
+        let mut spoofed = Vec::new();
+        let mut addrs: Vec<&String> = self.backscatter.keys().collect();
+        addrs.sort();
+        for addr in addrs {
+            let Some(b) = self.backscatter.get(addr) else {
+                continue;
+            };
+            let sent = self.sent_as.get(addr).copied().unwrap_or(0);
+            if b.count < self.options.backscatter_min
+                || sent * 2 >= b.count
+                || abused.contains(addr)
+            {
+                continue;
+            }
+            spoofed.push(addr.clone());
+            let mut f = Finding::new(
+                ANALYZER_ID,
+                "mail.spoofed-elsewhere",
+                Severity::High,
+                Category::MailAbuse,
+                Message::new("mail.spoofed-elsewhere.title").arg("address", addr),
+            )
+            .key(addr)
+            .summary(
+                Message::new("mail.spoofed-elsewhere.summary")
+                    .arg("bounces", b.count)
+                    .arg("sent", sent),
+            )
+            .confidence(Confidence::Medium)
+            .attack("T1656")
+            .action(Message::new("mail.action.dmarc"))
+            .action(Message::new("mail.action.warn-correspondents"))
+            .data("address", addr.clone())
+            .data("bounces_received", b.count)
+            .data("sent_through_us", sent);
+            if let (Some(a), Some(z)) = (b.first, b.last) {
+                f = f.seen(a).seen(z);
+            }
+            if let Some(src) = self.cite(b.first_loc) {
+                f = f.evidence(src);
+            }
+            findings.push(f);
+        }
+
+        // Reported Message-IDs.
+        let mut reported: Vec<ReportedMessage> = self
+            .reported
+            .iter()
+            .map(|(id, found)| match found {
+                Some(r) => {
+                    let mut r = r.clone();
+                    r.evidence = r.evidence.and_then(|e| {
+                        let file: u32 = e.path.trim_start_matches('#').parse().ok()?;
+                        let line: u64 = e.locator?.trim_start_matches("line ").parse().ok()?;
+                        self.cite(Some(Loc { file, line }))
+                    });
+                    r
+                }
+                None => ReportedMessage {
+                    message_id: id.clone(),
+                    found: false,
+                    account: None,
+                    client_ip: None,
+                    evidence: None,
+                },
+            })
+            .collect();
+        reported.sort_by(|a, b| a.message_id.cmp(&b.message_id));
+        let missing: Vec<&str> = reported
+            .iter()
+            .filter(|r| !r.found)
+            .map(|r| r.message_id.as_str())
+            .collect();
+        if !missing.is_empty() {
+            findings.push(
+                Finding::new(
+                    ANALYZER_ID,
+                    "mail.reported-not-sent-by-us",
+                    Severity::Medium,
+                    Category::MailAbuse,
+                    Message::new("mail.reported-not-sent-by-us.title").arg("count", missing.len()),
+                )
+                .key(&missing.join(","))
+                .summary(
+                    Message::new("mail.reported-not-sent-by-us.summary")
+                        .arg("ids", missing.join(", ")),
+                )
+                .confidence(Confidence::Medium)
+                .action(Message::new("mail.action.dmarc"))
+                .data("message_ids", missing.clone()),
+            );
+        }
+        let spoof_signal = !spoofed.is_empty() || !missing.is_empty();
+        let verdict = match (!abused.is_empty(), spoof_signal) {
+            (true, true) => MailVerdict::Both,
+            (true, false) => MailVerdict::AccountAbused,
+            (false, true) => MailVerdict::SpoofedElsewhere,
+            (false, false) => MailVerdict::NoAbuseSeen,
+        };
+        MailReport {
+            verdict,
+            abused_accounts: abused,
+            spoofed_addresses: spoofed,
+            accounts: summaries,
+            reported,
+            messages: self.messages,
+            files: self.files,
+            findings,
+            events,
+            problems: self.problems,
+        }
+    }
+
+    /// Signals and verdict for one account.
+    fn judge(&self, name: &str, s: &AccountStats) -> (AccountSummary, Vec<Finding>, Vec<Event>) {
+        let o = &self.options;
+        let mut hours: Vec<(i64, HourStat)> = s.hours.iter().map(|(h, v)| (*h, *v)).collect();
+        hours.sort_by_key(|h| h.0);
+        let med = median(hours.iter().map(|h| h.1.recipients).collect());
+        let peak = hours.iter().map(|h| h.1.recipients).max().unwrap_or(0);
+        // A burst is large in absolute terms *and* against the account's own habits.
+        let burst_limit = o.burst_recipients.max((med as f64 * o.burst_factor) as u64);
+        let burst_hours: Vec<&(i64, HourStat)> = hours
+            .iter()
+            .filter(|h| h.1.recipients >= burst_limit.max(1))
+            .collect();
+        let storm_hours: Vec<&(i64, HourStat)> = hours
+            .iter()
+            .filter(|h| h.1.failed >= o.bounce_storm && h.1.failed * 10 >= h.1.recipients * 3)
+            .collect();
+        let spread_hours: Vec<&(i64, HourStat)> = hours
+            .iter()
+            .filter(|h| h.1.new_domains >= o.new_domains_per_hour)
+            .collect();
+        let first = s.first.unwrap_or_default();
+        let burst_start = burst_hours.first().map(|h| hour_time(h.0));
+        let mut new_clients: Vec<(&String, &ClientStat)> = s
+            .clients
+            .iter()
+            .filter(|(_, c)| !is_internal(c.ip))
+            .filter(|(_, c)| {
+                let late = c.first - first >= chrono::Duration::hours(72);
+                let with_burst = burst_start
+                    .is_some_and(|b| c.first >= b - chrono::Duration::hours(1) && c.first > first);
+                (late && c.count >= 5) || with_burst
+            })
+            .collect();
+        new_clients.sort_by(|a, b| a.1.first.cmp(&b.1.first).then(a.0.cmp(b.0)));
+
+        let mut signals = Vec::new();
+        let mut findings = Vec::new();
+        let mut events = Vec::new();
+        let key = name;
+        let base = |rule: &str, sev: Severity, title: Message| {
+            Finding::new(ANALYZER_ID, rule, sev, Category::MailAbuse, title)
+                .key(key)
+                .data("account", name.to_owned())
+        };
+        if let (Some(b0), Some(b1)) = (burst_hours.first(), burst_hours.last()) {
+            signals.push("burst".to_owned());
+            let total: u64 = burst_hours.iter().map(|h| h.1.recipients).sum();
+            let mut f = base(
+                "mail.burst",
+                Severity::High,
+                Message::new("mail.burst.title")
+                    .arg("account", name)
+                    .arg("peak", peak),
+            )
+            .summary(
+                Message::new("mail.burst.summary")
+                    .arg("hours", burst_hours.len())
+                    .arg("recipients", total)
+                    .arg("median", med),
+            )
+            .confidence(Confidence::High)
+            .seen(hour_time(b0.0))
+            .seen(hour_time(b1.0) + chrono::Duration::minutes(59))
+            .data("peak_hour_recipients", peak)
+            .data("median_hour_recipients", med)
+            .data("burst_hours", burst_hours.len());
+            if let Some(src) = self.cite(b0.1.first_loc) {
+                events.push(
+                    Event::new(
+                        hour_time(b0.0),
+                        ANALYZER_ID,
+                        "mail-burst-start",
+                        src.clone(),
+                        format!(
+                            "{name}: sending burst starts ({} recipients in the hour)",
+                            b0.1.recipients
+                        ),
+                    )
+                    .field("user.name", name.to_owned()),
+                );
+                f = f.evidence(src);
+            }
+            findings.push(f);
+        }
+        if !new_clients.is_empty() {
+            signals.push("new-client".to_owned());
+            let nets: Vec<String> = new_clients.iter().map(|(n, _)| (*n).clone()).collect();
+            let mut f = base(
+                "mail.unusual-client",
+                Severity::Medium,
+                Message::new("mail.unusual-client.title")
+                    .arg("account", name)
+                    .arg("networks", nets.join(", ")),
+            )
+            .summary(
+                Message::new("mail.unusual-client.summary")
+                    .arg("count", new_clients.len())
+                    .arg("first", first.format("%Y-%m-%d %H:%M UTC")),
+            )
+            .confidence(Confidence::Medium)
+            .attack("T1078")
+            .data("networks", nets.clone());
+            for (_, c) in &new_clients {
+                f = f.seen(c.first);
+                if let Some(src) = self.cite(c.first_loc) {
+                    events.push(
+                        Event::new(
+                            c.first,
+                            ANALYZER_ID,
+                            "mail-login-new-address",
+                            src.clone(),
+                            format!("{name}: first submission from {}", c.ip),
+                        )
+                        .field("user.name", name.to_owned())
+                        .field("source.ip", c.ip.to_string()),
+                    );
+                    f = f.evidence(src);
+                }
+            }
+            findings.push(f);
+        }
+        if let Some(h) = spread_hours.first() {
+            signals.push("new-domains".to_owned());
+            let total: u64 = spread_hours.iter().map(|h| h.1.new_domains).sum();
+            let mut f = base(
+                "mail.new-recipient-domains",
+                Severity::Medium,
+                Message::new("mail.new-recipient-domains.title")
+                    .arg("account", name)
+                    .arg("count", total),
+            )
+            .confidence(Confidence::Medium)
+            .seen(hour_time(h.0))
+            .data("new_domains", total);
+            if let Some(src) = self.cite(h.1.first_loc) {
+                f = f.evidence(src);
+            }
+            findings.push(f);
+        }
+        if let Some(h) = storm_hours.first() {
+            signals.push("bounce-storm".to_owned());
+            let failed: u64 = storm_hours.iter().map(|h| h.1.failed).sum();
+            let mut f = base(
+                "mail.bounce-storm",
+                Severity::Medium,
+                Message::new("mail.bounce-storm.title")
+                    .arg("account", name)
+                    .arg("count", failed),
+            )
+            .confidence(Confidence::Medium)
+            .seen(hour_time(h.0))
+            .data("failed_recipients", failed);
+            if let Some(src) = self.cite(h.1.first_bounce_loc.or(h.1.first_loc)) {
+                f = f.evidence(src);
+            }
+            findings.push(f);
+        }
+        if let Some((env, shown, loc)) = &s.mismatch_example {
+            signals.push("sender-mismatch".to_owned());
+            let mut f = base(
+                "mail.sender-mismatch",
+                Severity::Low,
+                Message::new("mail.sender-mismatch.title")
+                    .arg("account", name)
+                    .arg("count", s.mismatches),
+            )
+            .summary(
+                Message::new("mail.sender-mismatch.summary")
+                    .arg("identity", env)
+                    .arg("shown", shown),
+            )
+            .confidence(Confidence::Low)
+            .data("mismatches", s.mismatches);
+            if let Some(src) = self.cite(Some(*loc)) {
+                f = f.evidence(src);
+            }
+            findings.push(f);
+        }
+        let has = |s: &str| signals.iter().any(|x| x == s);
+        let abused = has("burst")
+            || has("bounce-storm")
+            || (has("new-client") && (has("new-domains") || has("sender-mismatch")));
+        if abused {
+            let mut f = Finding::new(
+                ANALYZER_ID,
+                "mail.account-abused",
+                Severity::Critical,
+                Category::MailAbuse,
+                Message::new("mail.account-abused.title").arg("account", name),
+            )
+            .key(name)
+            .summary(
+                Message::new("mail.account-abused.summary")
+                    .arg("signals", signals.join(", "))
+                    .arg("messages", s.messages)
+                    .arg("recipients", s.recipients),
+            )
+            .confidence(if has("burst") && has("new-client") {
+                Confidence::High
+            } else {
+                Confidence::Medium
+            })
+            .attack("T1078")
+            .attack("T1566")
+            .action(Message::new("mail.action.reset-account").arg("account", name))
+            .action(Message::new("mail.action.emocheck"))
+            .action(Message::new("mail.action.hold-queue"))
+            .action(Message::new("mail.action.preserve-logs"))
+            .data("account", name.to_owned())
+            .data("signals", signals.clone());
+            for sig in &findings {
+                if let (Some(a), Some(z)) = (sig.first_seen, sig.last_seen) {
+                    f = f.seen(a).seen(z);
+                }
+                for e in sig.evidence.iter().take(2) {
+                    if !f.evidence.contains(e) {
+                        f = f.evidence(e.clone());
+                    }
+                }
+            }
+            findings.insert(0, f);
+        }
+        let summary = AccountSummary {
+            account: name.to_owned(),
+            messages: s.messages,
+            recipients: s.recipients,
+            recipient_domains: s.domains.len() as u64,
+            client_networks: s.clients.len() as u64,
+            peak_hour_recipients: peak,
+            median_hour_recipients: med,
+            signals,
+            abused,
+        };
+        (summary, findings, events)
+    }
+}
+
+/// Analyses mail logs in the order given — the CLI's `mail analyze`. Unreadable files are
+/// problems in the report.
+pub fn analyze_paths(paths: &[PathBuf], options: MailOptions) -> MailReport {
+    let mut a = MailAnalysis::new(options);
+    for path in paths {
+        let display = path.display().to_string();
+        if let Err(e) = a.ingest_path(path, SourceRef::file(display.clone())) {
+            a.problems.push(Problem::new(
+                display,
+                ANALYZER_ID,
+                ProblemKind::Unreadable,
+                e.to_string(),
+            ));
+        }
+    }
+    a.finish()
+}
+
+impl MailAnalysis {
+    /// Records a problem found outside `ingest` (a file that could not be opened).
+    pub fn problem(&mut self, problem: Problem) {
+        self.problems.push(problem);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn networks() {
+        assert_eq!(
+            network_of("198.51.100.7".parse().unwrap()),
+            "198.51.100.0/24"
+        );
+        assert_eq!(
+            network_of("2001:db8:1:2::1".parse().unwrap()),
+            "2001:db8:1::/48"
+        );
+        assert_eq!(median(vec![5, 1, 3]), 3);
+    }
+}
