@@ -73,6 +73,29 @@ mod tests {
     #[test]
     fn catalogue_has_every_key_used() {
         let c = Catalog::from_sources(&[ir110_model::MESSAGES, MESSAGES]).unwrap();
+        // Keys the CLI (`ir110-cli/src/cmd/evidence.rs`) renders.
+        for key in [
+            "evidence.cli.listing",
+            "evidence.cli.copying",
+            "evidence.cli.sealing",
+            "evidence.cli.resumed",
+            "evidence.cli.archive-written",
+            "evidence.cli.encrypted",
+            "evidence.cli.no-key",
+            "evidence.cli.key-created",
+            "evidence.cli.key-show",
+            "evidence.cli.custody-added",
+            "evidence.cli.record-written",
+            "evidence.cli.key-differs",
+            "evidence.collect.summary",
+            "evidence.collect.failed-file",
+            "evidence.collect.empty-targets",
+            "evidence.collect.package",
+            "evidence.verify.ok",
+            "evidence.verify.failed",
+        ] {
+            assert!(c.contains(key), "missing message {key}");
+        }
         for a in CustodyAction::ALL {
             assert!(c.contains(&format!("evidence.custody.{a}")), "{a}");
         }
