@@ -34,6 +34,8 @@ enum Command {
     Triage(cmd::triage::Args),
     /// Generate a realistic sample incident, then triage it.
     Demo(cmd::demo::Args),
+    /// Rebuild a case's report from the case store (html, json, md; ja or en).
+    Report(cmd::report::Args),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::Case(args) => cmd::case::run(args, &ctx),
         Command::Triage(args) => cmd::triage::run(args, &ctx),
         Command::Demo(args) => cmd::demo::run(args, &ctx),
+        Command::Report(args) => cmd::report::run(args, &ctx),
     };
     match result {
         Ok(code) => code,

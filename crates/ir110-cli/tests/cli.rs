@@ -363,6 +363,40 @@ fn demo_end_to_end() {
             "report.html must not load anything: found {external}"
         );
     }
+    // The case store holds the run: `ir110 report` rebuilds the same findings in English.
+    let cases: Value = serde_json::from_str(&w.ok(&["case", "list", "--json"])).unwrap();
+    let case_id = cases[0]["id"].as_i64().unwrap().to_string();
+    let rebuilt_dir = w.path("rebuilt");
+    w.ok(&[
+        "--lang",
+        "en",
+        "report",
+        "--case",
+        &case_id,
+        "--out",
+        rebuilt_dir.to_str().unwrap(),
+    ]);
+    let rebuilt: Value =
+        serde_json::from_str(&std::fs::read_to_string(rebuilt_dir.join("report.json")).unwrap())
+            .unwrap();
+    if let Err(e) = schemas.validate(&rebuilt, idx) {
+        panic!("rebuilt report.json does not match the schema: {e:#}");
+    }
+    assert_eq!(rebuilt["lang"], "en");
+    assert_eq!(
+        rebuilt["summary"]["findings_total"],
+        report["summary"]["findings_total"]
+    );
+    assert_eq!(
+        rebuilt["summary"]["events_total"],
+        report["summary"]["events_total"]
+    );
+    assert_eq!(rebuilt["coverage"], report["coverage"]);
+    assert!(
+        std::fs::read_to_string(rebuilt_dir.join("report.md"))
+            .unwrap()
+            .starts_with("# Incident triage report")
+    );
     // The demo is deterministic: a second run in the same folder gives the same evidence.
     let first = report["coverage"]["files_total"].clone();
     w.ok(&["demo", d.to_str().unwrap(), "--no-case"]);

@@ -5,9 +5,10 @@
 //! already rendered in the report's language so that readers of the JSON need no catalogue.
 //! [`Report::to_json`] writes the documented JSON form (schema in `docs/report.schema.json`,
 //! version [`ir110_model::SCHEMA_VERSION`]); [`html::render`] writes one HTML file with inline CSS
-//! and SVG and no external requests.
+//! and SVG and no external requests; [`markdown::render`] the editable skeleton of the written report.
 
 pub mod html;
+pub mod markdown;
 mod report;
 
 pub use report::{

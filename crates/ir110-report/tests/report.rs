@@ -227,3 +227,11 @@ fn html_is_self_contained_and_escaped() {
         insta::assert_snapshot!(format!("html_skeleton_{lang}"), skeleton(&page));
     }
 }
+
+#[test]
+fn markdown_skeleton() {
+    let c = catalog();
+    let r = report(Lang::En, &c);
+    let md = ir110_report::markdown::render(&r, &c, chrono_tz::Asia::Tokyo);
+    insta::assert_snapshot!("markdown_en", md);
+}

@@ -10,6 +10,7 @@
 pub mod case;
 pub mod demo;
 pub mod firstaid;
+pub mod report;
 pub mod triage;
 
 use anyhow::Context as _;

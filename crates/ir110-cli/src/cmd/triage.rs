@@ -152,7 +152,7 @@ pub fn triage(
 }
 
 /// First-aid actions for the most severe kinds of harm found (from the playbook), deduplicated.
-fn immediate_actions(ctx: &Context, outcome: &Outcome) -> Vec<ActionItem> {
+pub fn immediate_actions(ctx: &Context, outcome: &Outcome) -> Vec<ActionItem> {
     let mut symptoms = Vec::new();
     for f in outcome
         .findings
@@ -193,15 +193,12 @@ fn save(
 ) -> Result<()> {
     ctx.block_on(store.upsert_findings(case.id, &outcome.findings))?;
     ctx.block_on(store.insert_events(case.id, &outcome.events))?;
+    // The full coverage is kept so that `ir110 report` can rebuild the report from the store.
     let summary = serde_json::json!({
         "findings_by_severity": report.summary.findings_by_severity,
         "findings": report.summary.findings_total,
         "events": report.summary.events_total,
-        "coverage": {
-            "files_total": outcome.coverage.files_total,
-            "files_analysed": outcome.coverage.files_analysed,
-            "not_analysed": outcome.coverage.not_analysed.len(),
-        },
+        "coverage": outcome.coverage,
     });
     let run = ir110_store::TriageRun {
         started_at: outcome.started_at,
