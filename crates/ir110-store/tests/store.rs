@@ -24,6 +24,8 @@ const PG_ENV: &str = "IR110_TEST_POSTGRES_URL";
 /// A store for one test, and what to clean up after it.
 struct TestDb {
     store: Store,
+    /// The URL the store was opened with, for raw access behind its back.
+    url: String,
     _dir: Option<tempfile::TempDir>,
     pg_schema: Option<(String, String)>,
 }
@@ -36,6 +38,7 @@ impl TestDb {
         assert_eq!(store.backend(), Backend::Sqlite);
         TestDb {
             store,
+            url,
             _dir: Some(dir),
             pg_schema: None,
         }
@@ -71,9 +74,26 @@ impl TestDb {
         assert_eq!(store.backend(), Backend::Postgres);
         Some(TestDb {
             store,
+            url,
             _dir: None,
             pg_schema: Some((admin_url, schema)),
         })
+    }
+
+    /// Runs `sql` directly on the database, as someone editing it outside ir110 would.
+    async fn raw(&self, sql: &str) -> Result<(), sqlx::Error> {
+        match self.store.backend() {
+            Backend::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&self.url).await?;
+                sqlx::raw_sql(sql).execute(&mut c).await?;
+                c.close().await
+            }
+            _ => {
+                let mut c = sqlx::PgConnection::connect(&self.url).await?;
+                sqlx::raw_sql(sql).execute(&mut c).await?;
+                c.close().await
+            }
+        }
     }
 
     async fn finish(self) {
@@ -97,7 +117,7 @@ macro_rules! on_every_backend {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     let db = super::TestDb::sqlite().await;
-                    super::$name(&db.store).await;
+                    super::$name(&db).await;
                     db.finish().await;
                 }
             )+
@@ -109,7 +129,7 @@ macro_rules! on_every_backend {
                     let Some(db) = super::TestDb::postgres(stringify!($name)).await else {
                         return;
                     };
-                    super::$name(&db.store).await;
+                    super::$name(&db).await;
                     db.finish().await;
                 }
             )+
@@ -127,6 +147,10 @@ on_every_backend!(
     triage_runs_round_trip,
     unknown_ids_give_not_found_with_a_hint,
     bulk_event_insert,
+    concurrent_case_openers_get_distinct_references,
+    log_and_evidence_refuse_changes_behind_the_api,
+    damaged_rows_are_reported_as_corrupt,
+    a_newer_schema_is_refused,
 );
 
 fn t(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
@@ -137,7 +161,8 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
-async fn clients_round_trip(store: &Store) {
+async fn clients_round_trip(db: &TestDb) {
+    let store = &db.store;
     let a = store
         .create_client(
             " 株式会社サンプル ",
@@ -198,7 +223,8 @@ async fn clients_round_trip(store: &Store) {
     );
 }
 
-async fn cases_get_references_types_policy_and_nda(store: &Store) {
+async fn cases_get_references_types_policy_and_nda(db: &TestDb) {
+    let store = &db.store;
     let year = Utc::now().year();
     let decided = PolicyDecision {
         policy: Policy::EvidenceFirst,
@@ -333,7 +359,8 @@ async fn cases_get_references_types_policy_and_nda(store: &Store) {
     assert!(list.iter().all(|s| s.findings == 0 && s.events == 0));
 }
 
-async fn phase_and_policy_changes_are_logged(store: &Store) {
+async fn phase_and_policy_changes_are_logged(db: &TestDb) {
+    let store = &db.store;
     let case = store
         .create_case(NewCase::new(ClientRef::name("Acme Ltd"), "RDP brute force"))
         .await
@@ -436,7 +463,8 @@ fn finding(key: &str, severity: Severity, seen: &[DateTime<Utc>]) -> Finding {
     f
 }
 
-async fn findings_upsert_by_id_and_widen_their_window(store: &Store) {
+async fn findings_upsert_by_id_and_widen_their_window(db: &TestDb) {
+    let store = &db.store;
     let case = store
         .create_case(NewCase::new(ClientRef::name("Acme Ltd"), "findings"))
         .await
@@ -515,7 +543,8 @@ fn events(n: usize) -> Vec<Event> {
         .collect()
 }
 
-async fn events_come_back_in_time_order_and_filter_exactly(store: &Store) {
+async fn events_come_back_in_time_order_and_filter_exactly(db: &TestDb) {
+    let store = &db.store;
     let case = store
         .create_case(NewCase::new(ClientRef::name("Acme Ltd"), "timeline"))
         .await
@@ -620,7 +649,8 @@ async fn events_come_back_in_time_order_and_filter_exactly(store: &Store) {
     assert_eq!(summary.events, 2_500);
 }
 
-async fn evidence_is_append_only_and_round_trips(store: &Store) {
+async fn evidence_is_append_only_and_round_trips(db: &TestDb) {
+    let store = &db.store;
     let case = store
         .create_case(NewCase::new(ClientRef::name("Acme Ltd"), "evidence"))
         .await
@@ -674,7 +704,8 @@ async fn evidence_is_append_only_and_round_trips(store: &Store) {
     assert_eq!(store.list_evidence(case.id).await.unwrap().len(), 2);
 }
 
-async fn triage_runs_round_trip(store: &Store) {
+async fn triage_runs_round_trip(db: &TestDb) {
+    let store = &db.store;
     let case = store
         .create_case(NewCase::new(ClientRef::name("Acme Ltd"), "runs"))
         .await
@@ -704,7 +735,8 @@ async fn triage_runs_round_trip(store: &Store) {
     assert_eq!(store.list_runs(case.id).await.unwrap(), vec![first, second]);
 }
 
-async fn unknown_ids_give_not_found_with_a_hint(store: &Store) {
+async fn unknown_ids_give_not_found_with_a_hint(db: &TestDb) {
+    let store = &db.store;
     const NO: i64 = 4242;
     let e = store.get_case(NO).await.unwrap_err();
     assert_eq!(
@@ -773,7 +805,8 @@ async fn unknown_ids_give_not_found_with_a_hint(store: &Store) {
 }
 
 /// 20,000 events in one call; prints the rate (the release figure is in the crate docs).
-async fn bulk_event_insert(store: &Store) {
+async fn bulk_event_insert(db: &TestDb) {
+    let store = &db.store;
     let case = store
         .create_case(NewCase::new(ClientRef::name("Acme Ltd"), "bulk"))
         .await
@@ -788,6 +821,142 @@ async fn bulk_event_insert(store: &Store) {
         20_000.0 / secs
     );
     assert_eq!(store.count_events(case.id).await.unwrap(), 20_000);
+}
+
+async fn concurrent_case_openers_get_distinct_references(db: &TestDb) {
+    let year = Utc::now().year();
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let store = db.store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .create_case(NewCase::new(
+                    ClientRef::name(format!("client {}", i % 3)),
+                    "c",
+                ))
+                .await
+        }));
+    }
+    let mut refs = Vec::new();
+    for task in tasks {
+        refs.push(task.await.unwrap().unwrap().reference);
+    }
+    refs.sort();
+    let want: Vec<String> = (1..=8).map(|n| format!("IR-{year}-{n:04}")).collect();
+    assert_eq!(refs, want);
+    assert_eq!(db.store.list_clients().await.unwrap().len(), 3);
+}
+
+async fn log_and_evidence_refuse_changes_behind_the_api(db: &TestDb) {
+    let store = &db.store;
+    let case = store
+        .create_case(NewCase::new(ClientRef::name("Acme Ltd"), "append-only"))
+        .await
+        .unwrap();
+    store
+        .add_log(case.id, Utc::now(), "yamada", "isolated PC-03")
+        .await
+        .unwrap();
+    store
+        .add_evidence(&NewEvidence::new(
+            case.id, "HDD", "medium", "locker", "yamada",
+        ))
+        .await
+        .unwrap();
+    for sql in [
+        "UPDATE response_log SET action = 'nothing happened'",
+        "DELETE FROM response_log",
+        "UPDATE evidence SET location = 'lost'",
+        "DELETE FROM evidence",
+    ] {
+        let e = db.raw(sql).await.unwrap_err();
+        assert!(e.to_string().contains("append-only"), "{sql}: {e}");
+    }
+    assert_eq!(
+        store.list_log(case.id).await.unwrap()[0].action,
+        "isolated PC-03"
+    );
+    assert_eq!(
+        store.list_evidence(case.id).await.unwrap()[0].location,
+        "locker"
+    );
+}
+
+async fn damaged_rows_are_reported_as_corrupt(db: &TestDb) {
+    let store = &db.store;
+    let case = store
+        .create_case(NewCase::new(ClientRef::name("Acme Ltd"), "damaged"))
+        .await
+        .unwrap();
+    store.insert_events(case.id, &events(3)).await.unwrap();
+    store
+        .upsert_findings(case.id, &[finding("a", Severity::Low, &[])])
+        .await
+        .unwrap();
+    db.raw("UPDATE events SET body = '{not json' WHERE id = (SELECT MAX(id) FROM events)")
+        .await
+        .unwrap();
+    db.raw("UPDATE findings SET body = '[]'").await.unwrap();
+    db.raw("UPDATE cases SET phase = 'sideways'").await.unwrap();
+    let e = store
+        .list_events(case.id, &EventQuery::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, StoreError::Corrupt { what: "event", .. }),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("cannot be read"), "{e}");
+    let e = store.list_findings(case.id).await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            StoreError::Corrupt {
+                what: "finding",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let e = store.get_case(case.id).await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            StoreError::Corrupt {
+                what: "case phase",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    // Reading a page that avoids the damaged event still works.
+    assert_eq!(
+        store
+            .list_events(case.id, &EventQuery::new().limit(1))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+async fn a_newer_schema_is_refused(db: &TestDb) {
+    db.raw(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         SELECT 99, 'from the future', TRUE, checksum, 0 FROM _sqlx_migrations WHERE version = 1",
+    )
+    .await
+    .unwrap();
+    let e = Store::open(&db.url).await.unwrap_err();
+    assert!(
+        matches!(e, StoreError::NewerSchema { version: 99 }),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "the case store has schema migration 99, which this ir110 does not know; upgrade ir110 \
+         to use this database"
+    );
 }
 
 // ---- SQLite only: files, URLs, reopening ----
@@ -809,7 +978,19 @@ async fn sqlite_file_and_folders_are_created_and_reopen_keeps_data() {
     // Reopening runs the migrations again (a no-op) and finds the case.
     let again = Store::open(&url).await.unwrap();
     assert_eq!(again.get_case(case.id).await.unwrap(), case);
-    assert_eq!(again.schema_version(), 1);
+    let migrations = std::fs::read_dir(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite"),
+    )
+    .unwrap()
+    .filter(|e| {
+        e.as_ref()
+            .unwrap()
+            .path()
+            .extension()
+            .is_some_and(|x| x == "sql")
+    })
+    .count();
+    assert_eq!(again.schema_version(), migrations as i64);
     again.close().await;
     let by_path = Store::open_sqlite(&data.join("ir110.db")).await.unwrap();
     assert_eq!(by_path.list_cases().await.unwrap().len(), 1);
