@@ -87,7 +87,12 @@ impl Sink for Collector<'_> {
 /// sources; the other analyzers' results are kept.
 pub fn run(discovery: Discovery, analyzers: &[&dyn Analyzer], options: &RunOptions<'_>) -> Outcome {
     let started_at = Utc::now();
-    let Discovery { sources, problems } = discovery;
+    // `_packages` keeps extracted archives on disk until the analyzers are done.
+    let Discovery {
+        sources,
+        problems,
+        packages: _packages,
+    } = discovery;
     let mut coverage = Coverage::default();
     let mut batches: Vec<Vec<SourceFile>> = vec![Vec::new(); analyzers.len()];
     let mut unclaimed = Vec::new();

@@ -181,3 +181,64 @@ fn excluded_output_folder_is_not_walked() {
     let found = discover(&[dir.path().to_path_buf()], &opts);
     assert_eq!(found.sources.len(), 1);
 }
+
+/// Collects `var/log/auth.log` (and an `etc/passwd`) from a Linux-shaped tree into a package.
+fn collected_package(root: &Path) -> std::path::PathBuf {
+    use ir110_evidence::{CaseMeta, CollectOptions, ProfileChoice, collect};
+    let src = root.join("src");
+    fs::create_dir_all(src.join("var/log")).unwrap();
+    fs::create_dir_all(src.join("etc")).unwrap();
+    fs::write(
+        src.join("var/log/auth.log"),
+        b"Nov 21 01:00:00 web01 sshd[1]: Failed password for root from 203.0.113.50 port 22 ssh2\n",
+    )
+    .unwrap();
+    fs::write(src.join("etc/passwd"), b"root:x:0:0:root:/root:/bin/bash\n").unwrap();
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+    let meta = CaseMeta {
+        case: "IR-TEST".into(),
+        examiner: "tester".into(),
+        ..CaseMeta::default()
+    };
+    let out = root.join("pkg");
+    let mut options = CollectOptions::new(&src, &out, meta, &key);
+    options.profile = ProfileChoice::Builtin("linux".to_owned());
+    collect(&options).unwrap();
+    out
+}
+
+#[test]
+fn evidence_packages_are_read_with_original_paths_and_hashes() {
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = collected_package(dir.path());
+    let archive = dir.path().join("pkg.zip");
+    ir110_evidence::archive_package(&pkg, ir110_evidence::ArchiveFormat::Zip, &archive).unwrap();
+    // The directory found inside a walked tree, and the archive given directly.
+    for input in [dir.path().to_path_buf(), archive] {
+        let found = discover(
+            &[input.clone()],
+            &DiscoverOptions {
+                exclude: vec![dir.path().join("src"), dir.path().join("pkg.zip")],
+            },
+        );
+        let auth = found
+            .sources
+            .iter()
+            .find(|s| s.display_path == "/var/log/auth.log");
+        let auth = auth.unwrap_or_else(|| panic!("{input:?}: {:#?}", found.sources));
+        assert_eq!(auth.kind, SourceKind::Text(ir110_model::TextFormat::Syslog));
+        assert_eq!(auth.sha256.as_deref().map(str::len), Some(64));
+        assert!(
+            !found
+                .sources
+                .iter()
+                .any(|s| s.display_path.ends_with("manifest.json")),
+            "bookkeeping is not evidence"
+        );
+        assert_eq!(found.packages.len(), 1);
+        assert!(
+            auth.path.exists(),
+            "archive stays extracted while the Discovery lives"
+        );
+    }
+}
