@@ -216,7 +216,7 @@ fn evidence_packages_are_read_with_original_paths_and_hashes() {
     // The directory found inside a walked tree, and the archive given directly.
     for input in [dir.path().to_path_buf(), archive] {
         let found = discover(
-            &[input.clone()],
+            std::slice::from_ref(&input),
             &DiscoverOptions {
                 exclude: vec![dir.path().join("src"), dir.path().join("pkg.zip")],
             },
