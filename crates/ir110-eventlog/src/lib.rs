@@ -21,10 +21,13 @@
 mod activity_analytics;
 mod analyzer;
 mod error;
+mod hunt;
 pub mod ip_class;
 mod lateral_movement;
 mod logon_analytics;
 mod reader;
+mod sigma_record;
+mod timeline;
 mod timeline_events;
 mod win_event;
 
@@ -33,9 +36,11 @@ pub use activity_analytics::{
 };
 pub use analyzer::{Analytics, EventLogAnalyzer};
 pub use error::EventlogError;
+pub use hunt::{CorrelationHit, Detection, HuntOptions, HuntReport, RuleCount, hunt, load_rules};
 pub use lateral_movement::{Edge, Graph, Node, NodeKind, lateral_movement_svg};
 pub use logon_analytics::{LogonAnalytics, LogonThresholds};
 pub use reader::{Batch, FileStats, ReadOptions, discover, read_files, source_file};
+pub use timeline::ExternalSorter;
 pub use timeline_events::timeline_event;
 pub use win_event::WinEvent;
 

@@ -45,6 +45,10 @@ pub struct WinEvent {
     pub data: Vec<(String, String)>,
     /// Line number (1-based) in a JSON lines file; `None` for EVTX.
     pub line: Option<u64>,
+    /// `data` names that occur more than once, with all their values in order: the Sigma
+    /// engine tests such a field as a list (any value may match).
+    #[serde(skip)]
+    pub(crate) repeated: Vec<(String, Vec<Value>)>,
 }
 
 impl WinEvent {
@@ -206,6 +210,7 @@ fn from_system_shape(
             .and_then(number)
             .and_then(|n| u8::try_from(n).ok()),
         system: extra,
+        repeated: repeated(&data),
         data,
         line: None,
     })
@@ -274,9 +279,27 @@ fn from_winlogbeat(
             .and_then(|n| u64::try_from(n).ok()),
         level,
         system,
+        repeated: repeated(&data),
         data,
         line: None,
     })
+}
+
+/// The names that occur more than once in `data`, with their values (rare: unnamed `Data`).
+fn repeated(data: &[(String, String)]) -> Vec<(String, Vec<Value>)> {
+    let mut out: Vec<(String, Vec<Value>)> = Vec::new();
+    for (i, (k, _)) in data.iter().enumerate() {
+        if out.iter().any(|(n, _)| n == k) || !data[i + 1..].iter().any(|(n, _)| n == k) {
+            continue;
+        }
+        let values = data
+            .iter()
+            .filter(|(n, _)| n == k)
+            .map(|(_, v)| Value::String(v.clone()))
+            .collect();
+        out.push((k.clone(), values));
+    }
+    out
 }
 
 /// `obj.a.b.c`, nested or with dotted keys at any level (`"winlog.event_id"`).

@@ -320,3 +320,79 @@ fn damaged_evtx_yields_every_readable_record() {
     assert_eq!(header_only, (0, 0, 0, Some(ProblemKind::Truncated)));
     assert_eq!(stub, (0, 0, 0, Some(ProblemKind::Unreadable)));
 }
+
+/// Reads a JSON-lines output file.
+fn read_jsonl(p: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(p)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn hunt_demo_incident_with_builtin_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = ir110_eventlog::HuntOptions {
+        jsonl: Some(dir.path().join("d.jsonl")),
+        timeline: Some(dir.path().join("t.csv")),
+        ..Default::default()
+    };
+    let r = ir110_eventlog::hunt(&[data("jsonl/demo-incident.jsonl")], &opts, &|_| {}).unwrap();
+    assert!(r.builtin_rules);
+    assert_eq!((r.files, r.records, r.unreadable_records), (1, 45, 0));
+    let by_rule: Vec<(String, u64)> = r
+        .by_rule
+        .iter()
+        .map(|c| (c.title.clone(), c.count))
+        .collect();
+    let expect = |t: &str| (t.to_owned(), 1u64);
+    assert_eq!(
+        by_rule,
+        vec![
+            expect("New Service Installed"),
+            expect("RDP Logon From A Public Address"),
+            expect("Security Event Log Cleared"),
+            expect("Suspicious Service Installed"),
+        ]
+    );
+    // The 40 failures are reported through the brute-force correlation, not one by one.
+    assert_eq!(r.correlations.len(), 1);
+    assert_eq!(
+        r.correlations[0].title,
+        "Brute Force Logon Attempts From One Source"
+    );
+    assert_eq!(r.correlations[0].count, 40);
+    assert_eq!(
+        r.correlations[0].group,
+        vec![("IpAddress".to_owned(), "203.0.113.50".to_owned())]
+    );
+    assert_eq!(r.by_host, vec![("FS01.corp.example".to_owned(), 4)]);
+    let lines = read_jsonl(&dir.path().join("d.jsonl"));
+    assert_eq!(lines.len() as u64, r.detections);
+    for key in [
+        "rule_id",
+        "rule_title",
+        "level",
+        "timestamp",
+        "computer",
+        "channel",
+        "event_id",
+        "record_id",
+        "file",
+        "fields",
+        "tags",
+    ] {
+        assert!(lines.iter().all(|l| l.get(key).is_some()), "{key}");
+    }
+    let times: Vec<&str> = lines
+        .iter()
+        .map(|l| l["timestamp"].as_str().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "sorted by time");
+    let csv = std::fs::read_to_string(dir.path().join("t.csv")).unwrap();
+    assert_eq!(csv.lines().count() as u64, r.detections + 1);
+    assert_eq!(r.findings.len(), 7);
+    // A case keeps the analytics findings and one finding per rule that fired.
+    assert_eq!(r.all_findings().len(), 11);
+}

@@ -204,7 +204,12 @@ fn print_report(ctx: &Context, r: &HuntReport, top: usize) {
         }
     }
     for p in &r.problems {
-        eprintln!("{}: {} ({})", p.path, p.detail, ctx.t(&format!("problem.{}", p.kind.as_str())));
+        eprintln!(
+            "{}: {} ({})",
+            p.path,
+            p.detail,
+            ctx.t(&format!("problem.{}", p.kind.as_str()))
+        );
     }
     let errors = r
         .rule_diagnostics
