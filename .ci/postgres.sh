@@ -4,7 +4,7 @@
 # Use it as:  eval "$(bash .ci/postgres.sh)"
 #
 # Idempotent: installs Debian's `postgresql` if its binaries are missing, initialises a cluster
-# once under $IR110_PG_DIR (default: $TMPDIR or /tmp, folder ir110-postgres), starts it if it is
+# once under $IR110_PG_DIR (default /tmp/ir110-postgres), starts it if it is
 # not running, listening on 127.0.0.1:55432 only (unix socket in that folder), and creates the
 # role and database `ir110` if they do not exist. Running it again changes nothing.
 # Test server only: fsync is off, so a machine crash may lose it (it holds nothing of value).
@@ -14,7 +14,8 @@ set -euo pipefail
 exec 3>&1 1>&2
 
 PORT="${IR110_PG_PORT:-55432}"
-BASE="${IR110_PG_DIR:-${TMPDIR:-/tmp}/ir110-postgres}"
+# Not under $TMPDIR: that may be a folder the server user cannot enter (e.g. /root/tmp).
+BASE="${IR110_PG_DIR:-/tmp/ir110-postgres}"
 DATA="$BASE/data"
 LOG="$BASE/postgres.log"
 PASSWORD="${IR110_PG_PASSWORD:-ir110-test}"
