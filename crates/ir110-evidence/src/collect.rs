@@ -8,7 +8,9 @@
 //! the journal names (a copy that does not match is done again), and copies the rest; files
 //! that were being copied when the process died are not in the journal and are copied again
 //! from the start. The package is sealed only when every planned file has a journal line, so
-//! the manifest names every file exactly once.
+//! the manifest names every file exactly once. Copies are not synced one by one (resume re-hashes
+//! them instead); the journal is synced by group commit, and the whole package with `syncfs`
+//! before the manifest is signed.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::OsStr;
@@ -391,9 +393,10 @@ fn copy_one(
     let mut file = File::create(&dest).at(&dest)?;
     match copy_and_hash(&mut *input as &mut dyn Read, &mut file, buf) {
         Ok((n, sha)) => {
-            // Synced before the journal says it is done, so that a journal line always
-            // names a durable copy.
-            file.sync_data().at(&dest)?;
+            // Not synced here: a resume re-hashes every copy the journal names, so a copy lost
+            // in a power cut is found and made again; the whole package is synced (syncfs)
+            // before the manifest is signed. Syncing each file would make the collection wait
+            // on the disk once per file.
             let times = std::fs::FileTimes::new();
             let times = match plan.mtime {
                 Some(m) => times.set_modified(m.into()),
@@ -557,20 +560,40 @@ pub fn collect(opts: &CollectOptions<'_>) -> Result<CollectSummary, EvidenceErro
             });
         }
         drop(tx);
-        for entry in rx {
+        // Group commit: each finished file gets its own journal line at once (one write, so a
+        // killed process leaves at most one torn line), and the journal is synced whenever the
+        // queue of finished files is empty: once per file when the disk keeps up, once per
+        // batch when it does not.
+        let mut unsynced = 0usize;
+        let mut pending = rx.recv().ok();
+        while let Some(entry) = pending {
             let mut line = serde_json::to_vec(&entry).map_err(|source| EvidenceError::Json {
                 path: journal_path.clone(),
                 source,
             })?;
             line.push(b'\n');
-            let written = journal.write_all(&line).and_then(|()| journal.sync_data());
-            if let Err(e) = written {
+            if let Err(e) = journal.write_all(&line) {
                 abort.store(true, Ordering::Relaxed);
                 return Err(EvidenceError::io(&journal_path, e));
             }
+            unsynced += 1;
             opts.observer
                 .file_done(&entry.path, entry.copied.unwrap_or(0));
             done.insert(entry.path.clone(), entry);
+            pending = match rx.try_recv() {
+                Ok(next) => Some(next),
+                Err(_) => {
+                    if let Err(e) = journal.sync_data() {
+                        abort.store(true, Ordering::Relaxed);
+                        return Err(EvidenceError::io(&journal_path, e));
+                    }
+                    unsynced = 0;
+                    rx.recv().ok()
+                }
+            };
+        }
+        if unsynced > 0 {
+            journal.sync_data().at(&journal_path)?;
         }
         Ok(())
     })?;
@@ -578,8 +601,10 @@ pub fn collect(opts: &CollectOptions<'_>) -> Result<CollectSummary, EvidenceErro
         return Err(e);
     }
 
-    // Phase 3: seal.
+    // Phase 3: seal. Every copy reaches the disk before the manifest vouches for it.
     opts.observer.phase(CollectPhase::Sealing);
+    let out_dir = File::open(out).at(out)?;
+    rustix::fs::syncfs(&out_dir).map_err(|e| EvidenceError::io(out, e.into()))?;
     seal(out, &state, &plan, done, reused, opts.key)
 }
 
