@@ -12,11 +12,24 @@ pub fn catalog() -> Result<Catalog, CatalogError> {
         ir110_model::MESSAGES,
         ir110_report::MESSAGES,
         ir110_playbook::MESSAGES,
+        ir110_evidence::MESSAGES,
+        ir110_eventlog::MESSAGES,
+        ir110_sigma::MESSAGES,
+        ir110_mail::MESSAGES,
+        ir110_netflow::MESSAGES,
         MESSAGES,
     ])
 }
 
 /// Every analyzer `triage` runs, in a stable order.
 pub fn all() -> Vec<Box<dyn Analyzer>> {
-    vec![]
+    vec![
+        Box::new(ir110_eventlog::EventLogAnalyzer::default()),
+        Box::new(ir110_mail::MailAnalyzer::new(
+            ir110_mail::MailOptions::default(),
+        )),
+        Box::new(ir110_netflow::NetAnalyzer::new(
+            ir110_netflow::NetOptions::default(),
+        )),
+    ]
 }

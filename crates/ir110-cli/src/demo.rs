@@ -4,6 +4,8 @@
 //! Story (times in JST): staff work normally on 11/20; from 01:00 on 11/21 an outside address
 //! tries passwords over RDP, gets in as `administrator` at 01:12, installs a service at 02:40,
 //! encrypts three shared folders from 03:10 and clears the Security log at 03:30.
+//! The mail server (MAIL01) and the UTM (UTM01) add the other calls: an abused mail account
+//! and a PC beaconing to an outside server.
 //! Each analyzer that has landed must find its part; this is also the end-to-end test.
 
 use std::fs::{self, File};
@@ -45,6 +47,21 @@ fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
 pub fn generate(seed: u64) -> Vec<DemoFile> {
     let mut files = share(seed);
     files.extend(windows_logs(seed));
+    // The other calls' evidence, each from its analyzer's own generator: the mail server's log
+    // with an abused account, and the UTM's connection log with a beaconing PC.
+    let others = [
+        ("MAIL01", ir110_mail::demo_files(seed)),
+        ("UTM01", ir110_netflow::demo_files(seed)),
+    ];
+    for (host, generated) in others {
+        for (path, bytes) in generated {
+            files.push(DemoFile {
+                path: format!("{host}/{path}"),
+                bytes,
+                mtime: None,
+            });
+        }
+    }
     files
 }
 

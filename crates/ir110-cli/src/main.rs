@@ -30,8 +30,22 @@ enum Command {
     Firstaid(cmd::firstaid::Args),
     /// Open, list, show and update cases in the case store.
     Case(cmd::case::Args),
+    /// Preserve evidence (証拠保全): copy and hash, signed manifest, custody log.
+    Collect(cmd::evidence::CollectArgs),
+    /// Check an evidence package: every hash, the manifest signature, the custody chain.
+    Verify(cmd::evidence::VerifyArgs),
+    /// Chain of custody of an evidence package: add, show, preservation record (保全記録書).
+    Custody(cmd::evidence::CustodyArgs),
+    /// The examiner's Ed25519 signing key.
+    Key(cmd::evidence::KeyArgs),
     /// Analyse evidence: findings, timeline, report.html and report.json.
     Triage(cmd::triage::Args),
+    /// Hunt Windows event logs with Sigma rules and built-in analytics.
+    Hunt(cmd::hunt::Args),
+    /// Mail server logs: is an account being used to send, or are we only spoofed?
+    Mail(cmd::mail::Args),
+    /// Network logs: beacons (C2) and large transfers (exfiltration).
+    Net(cmd::net::Args),
     /// Generate a realistic sample incident, then triage it.
     Demo(cmd::demo::Args),
     /// Rebuild a case's report from the case store (html, json, md; ja or en).
@@ -47,6 +61,13 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Firstaid(args) => cmd::firstaid::run(args, &ctx),
         Command::Case(args) => cmd::case::run(args, &ctx),
+        Command::Collect(args) => cmd::evidence::run_collect(args, &ctx),
+        Command::Verify(args) => cmd::evidence::run_verify(args, &ctx),
+        Command::Custody(args) => cmd::evidence::run_custody(args, &ctx),
+        Command::Key(args) => cmd::evidence::run_key(args, &ctx),
+        Command::Hunt(args) => cmd::hunt::run(args, &ctx),
+        Command::Mail(args) => cmd::mail::run(args, &ctx),
+        Command::Net(args) => cmd::net::run(args, &ctx),
         Command::Triage(args) => cmd::triage::run(args, &ctx),
         Command::Demo(args) => cmd::demo::run(args, &ctx),
         Command::Report(args) => cmd::report::run(args, &ctx),

@@ -363,6 +363,40 @@ fn demo_end_to_end() {
             "report.html must not load anything: found {external}"
         );
     }
+    // Every landed analyzer finds its part of the story.
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "eventlog.brute-force-success",
+        "eventlog.external-logon",
+        "eventlog.service-installed",
+        "eventlog.log-cleared",
+        "mail.account-abused",
+        "mail.burst",
+        "netflow.beacon",
+    ] {
+        assert!(
+            rules.contains(&expected),
+            "demo triage misses {expected}: {rules:?}"
+        );
+    }
+    let brute = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "eventlog.brute-force-success")
+        .unwrap();
+    assert_eq!(brute["severity"], "critical");
+    assert!(
+        brute["title_text"]
+            .as_str()
+            .unwrap()
+            .contains("203.0.113.50")
+    );
     // The case store holds the run: `ir110 report` rebuilds the same findings in English.
     let cases: Value = serde_json::from_str(&w.ok(&["case", "list", "--json"])).unwrap();
     let case_id = cases[0]["id"].as_i64().unwrap().to_string();

@@ -11,6 +11,7 @@ use crate::context::Context;
 /// Mail logs: account abuse (Emotet and the like) versus spoofing elsewhere.
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    /// The subcommand.
     #[command(subcommand)]
     pub command: Command,
 }

@@ -9,7 +9,11 @@
 
 pub mod case;
 pub mod demo;
+pub mod evidence;
 pub mod firstaid;
+pub mod hunt;
+pub mod mail;
+pub mod net;
 pub mod report;
 pub mod triage;
 

@@ -11,6 +11,7 @@ use crate::context::Context;
 /// Network logs: beacons (C2) and data leaving the network.
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    /// The subcommand.
     #[command(subcommand)]
     pub command: Command,
 }
