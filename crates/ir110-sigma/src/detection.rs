@@ -175,6 +175,45 @@ impl Detection {
         Some(d)
     }
 
+    /// A necessary condition for a match, for the rule set's prefilter: the detection can only
+    /// match when, for at least one `(field, needles)` pair, the field's value contains one of
+    /// the needles (ASCII case-insensitively). `None` when no such condition is known.
+    pub fn prefilter(&self) -> Option<Vec<Needles>> {
+        self.cond_prefilter(&self.cond)
+    }
+
+    fn cond_prefilter(&self, c: &Cond) -> Option<Vec<Needles>> {
+        match c {
+            Cond::Search(i) => {
+                let s = self.searches.get(*i)?;
+                let mut alts = Vec::new();
+                for g in &s.groups {
+                    alts.push(best_field_needles(g)?);
+                }
+                (!alts.is_empty()).then_some(alts)
+            }
+            Cond::And(v) => v
+                .iter()
+                .filter_map(|c| self.cond_prefilter(c))
+                .min_by_key(|alts| score(alts)),
+            Cond::Or(v) => {
+                let mut all = Vec::new();
+                for c in v {
+                    all.extend(self.cond_prefilter(c)?);
+                }
+                (!all.is_empty()).then_some(all)
+            }
+            Cond::AtLeast(_, v) => {
+                let mut all = Vec::new();
+                for i in v {
+                    all.extend(self.cond_prefilter(&Cond::Search(*i))?);
+                }
+                (!all.is_empty()).then_some(all)
+            }
+            Cond::Not(_) => None,
+        }
+    }
+
     /// The EventIDs a record must have for the detection to match, when the condition implies a
     /// closed set (used to index rules). `None` when any EventID could match.
     pub fn required_event_ids(&self) -> Option<Vec<u32>> {
@@ -227,6 +266,55 @@ impl Detection {
             Cond::Not(_) => None,
         }
     }
+}
+
+/// A field and the substrings one of which it must contain.
+pub(crate) type Needles = (Box<str>, Vec<Vec<u8>>);
+
+/// Needles shorter than this match almost every value: they would not filter anything.
+const MIN_NEEDLE: usize = 3;
+
+/// Lower is better: many alternatives or short needles filter poorly.
+fn score(alts: &[Needles]) -> (usize, usize) {
+    let total: usize = alts.iter().map(|(_, n)| n.len()).sum();
+    let shortest = alts
+        .iter()
+        .flat_map(|(_, n)| n.iter().map(Vec::len))
+        .min()
+        .unwrap_or(0);
+    (total, usize::MAX - shortest)
+}
+
+/// The most selective field test of a group that yields needles.
+fn best_field_needles(g: &Group) -> Option<Needles> {
+    g.fields
+        .iter()
+        .filter(|f| &*f.field != "EventID")
+        .filter_map(|f| {
+            let mut needles: Vec<Vec<u8>> = Vec::new();
+            if f.all {
+                // Every value is required: the longest single one is enough.
+                let best = f
+                    .tests
+                    .iter()
+                    .filter_map(|t| t.needles())
+                    .filter(|ns| ns.len() == 1)
+                    .map(|ns| ns[0])
+                    .max_by_key(|n| n.len())?;
+                needles.push(best.to_ascii_lowercase());
+            } else {
+                for t in &f.tests {
+                    for n in t.needles()? {
+                        needles.push(n.to_ascii_lowercase());
+                    }
+                }
+            }
+            if needles.is_empty() || needles.iter().any(|n| n.len() < MIN_NEEDLE) {
+                return None;
+            }
+            Some((f.field.clone(), needles))
+        })
+        .min_by_key(|n| score(std::slice::from_ref(n)))
 }
 
 /// The exact EventIDs an `EventID` field test accepts, if it is a plain equality test.

@@ -179,6 +179,39 @@ impl StrTest {
     }
 }
 
+impl ValueTest {
+    /// Substrings (lower-case) of which a matching value must contain at least one, or `None`
+    /// when the test has no such necessary substring (regex, numbers, null, …).
+    pub fn needles(&self) -> Option<Vec<&[u8]>> {
+        match self {
+            ValueTest::Str(t) => t.needle().map(|n| vec![n]),
+            ValueTest::AnyStr(ts) => ts.iter().map(StrTest::needle).collect(),
+            ValueTest::ContainsAny(_, ns) => Some(ns.iter().map(|n| &**n).collect()),
+            _ => None,
+        }
+    }
+}
+
+impl StrTest {
+    /// The longest literal part of the pattern, which every match contains.
+    fn needle(&self) -> Option<&[u8]> {
+        let n: &[u8] = match &self.kind {
+            StrKind::Exact(p) | StrKind::Prefix(p) | StrKind::Suffix(p) | StrKind::Contains(p) => p,
+            StrKind::Glob {
+                first,
+                middle,
+                last,
+            } => std::iter::once(first)
+                .chain(middle.iter())
+                .chain(std::iter::once(last))
+                .max_by_key(|p| p.len())
+                .map(|p| &**p)?,
+            StrKind::Regex(_) => return None,
+        };
+        (!n.is_empty()).then_some(n)
+    }
+}
+
 /// Builds a regex with bounded size (rules are untrusted input).
 pub(crate) fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
     regex::RegexBuilder::new(pattern)
@@ -260,7 +293,7 @@ pub(crate) enum ValueTest {
     /// Any of several patterns (one value expanded by windash, base64offset, expand, …).
     AnyStr(Vec<StrTest>),
     /// Any of many case-insensitive substrings (merged from a value list).
-    ContainsAny(AhoCorasick),
+    ContainsAny(AhoCorasick, Vec<Box<[u8]>>),
     /// `field: null`: absent, null or empty.
     Null,
     /// `field|exists: true/false`.
@@ -331,7 +364,7 @@ impl ValueTest {
         match self {
             ValueTest::Str(t) => t.is_match(s),
             ValueTest::AnyStr(ts) => ts.iter().any(|t| t.is_match(s)),
-            ValueTest::ContainsAny(ac) => ac.is_match(s),
+            ValueTest::ContainsAny(ac, _) => ac.is_match(s),
             ValueTest::Cidr(n) => s.trim().parse().is_ok_and(|ip| n.contains(ip)),
             ValueTest::Num(cmp, x) => {
                 as_number(&FieldValue::Str(s)).is_some_and(|v| compare(*cmp, v, *x))
@@ -449,7 +482,11 @@ pub(crate) fn merge_contains(tests: Vec<ValueTest>) -> Vec<ValueTest> {
         .ascii_case_insensitive(true)
         .build(&needles)
     {
-        Ok(ac) => rest.insert(0, ValueTest::ContainsAny(ac)),
+        // The needles are kept for the rule set's prefilter (see `prefilter.rs`).
+        Ok(ac) => rest.insert(
+            0,
+            ValueTest::ContainsAny(ac, needles.into_iter().map(Into::into).collect()),
+        ),
         Err(_) => {
             // Too large for the automaton: keep the individual tests.
             for n in needles {

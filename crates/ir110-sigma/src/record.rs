@@ -6,7 +6,10 @@
 //! own parsed event type and hands records to [`RuleSet::matches`](crate::RuleSet::matches).
 //!
 //! * **`product`** names the log's product in Sigma terms (`"windows"`, `"linux"`, …). Rules whose
-//!   `logsource.product` differs never see the record. Rules without a product see every record.
+//!   `logsource.product` differs never see the record. Rules without a product are filed under
+//!   their category or service instead (`"webserver"`, `"proxy"`, `"dns"`, `"apache"`): a web
+//!   server log reader answers `"webserver"`. Rules with no log source at all, and product-less
+//!   rules that the mapping places on Windows channels (`antivirus`), see every record.
 //! * **`field(name)`** returns the value of a field by its *flat* name, the name Sigma rules use:
 //!   for a Windows event, the `System` elements by their element name (`EventID`, `Channel`,
 //!   `Computer`, `Level`, `Task`, `Keywords`, `EventRecordID`), attributes as

@@ -12,7 +12,9 @@ use std::path::Path;
 use ir110_model::Severity;
 
 use crate::correlation::Correlation;
-use crate::detection::{Ctx, Detection, compile_detection};
+use aho_corasick::AhoCorasick;
+
+use crate::detection::{Ctx, Detection, Needles, compile_detection};
 use crate::diagnostic::{Code, Diagnostic, LoadCounts};
 use crate::logsource::{BUILTIN, Resolution};
 use crate::record::{FieldValue, Record};
@@ -48,11 +50,118 @@ struct Compiled {
     det: Detection,
 }
 
+/// A list of candidate rules with its prefilter.
+///
+/// Most rules have a necessary condition of the form "field F contains one of these
+/// substrings" ([`Detection::prefilter`]). Those rules are grouped by field, and one
+/// Aho-Corasick automaton per field finds, in a single pass over the field's value, every rule
+/// whose condition holds; only those rules (and the rules without a prefilter) are evaluated.
+#[derive(Debug, Default)]
+struct RuleList {
+    /// Every rule of the list, while building.
+    members: Vec<u32>,
+    /// Rules that must always be evaluated.
+    unfiltered: Vec<u32>,
+    /// Per field, the automaton over all needles and, per needle, the rules it admits.
+    filters: Vec<FieldFilter>,
+}
+
+/// While building: a field's needles, the rules per needle, and needle → position.
+type FieldNeedles = (Vec<Vec<u8>>, Vec<Vec<u32>>, HashMap<Vec<u8>, usize>);
+
+#[derive(Debug)]
+struct FieldFilter {
+    field: Box<str>,
+    ac: AhoCorasick,
+    rules: Vec<Vec<u32>>,
+}
+
+impl RuleList {
+    fn build(&mut self, prefilters: &[Option<Vec<Needles>>]) {
+        let mut by_field: HashMap<Box<str>, FieldNeedles> = HashMap::new();
+        for &idx in &self.members {
+            match prefilters.get(idx as usize).and_then(Option::as_ref) {
+                None => self.unfiltered.push(idx),
+                Some(alts) => {
+                    for (field, needles) in alts {
+                        let (pats, rules, seen) = by_field.entry(field.clone()).or_default();
+                        for n in needles {
+                            let pid = *seen.entry(n.clone()).or_insert_with(|| {
+                                pats.push(n.clone());
+                                rules.push(Vec::new());
+                                pats.len() - 1
+                            });
+                            if rules[pid].last() != Some(&idx) {
+                                rules[pid].push(idx);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let mut fields: Vec<_> = by_field.into_iter().collect();
+        fields.sort_by(|a, b| a.0.cmp(&b.0));
+        for (field, (pats, rules, _)) in fields {
+            match AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(&pats)
+            {
+                Ok(ac) => self.filters.push(FieldFilter { field, ac, rules }),
+                Err(_) => {
+                    // Too large for an automaton: evaluate those rules unconditionally.
+                    for r in rules.into_iter().flatten() {
+                        self.unfiltered.push(r);
+                    }
+                }
+            }
+        }
+        self.members = Vec::new();
+    }
+
+    /// Adds the admitted rules to `out`; with `full`, every rule (the prefilter bypassed).
+    fn candidates(&self, record: &dyn Record, full: bool, out: &mut Vec<u32>) {
+        out.extend_from_slice(&self.unfiltered);
+        for f in &self.filters {
+            if full {
+                out.extend(f.rules.iter().flatten());
+                continue;
+            }
+            let Some(v) = record.field(&f.field) else {
+                continue;
+            };
+            for_each_text(&v, &mut |s| {
+                for m in f.ac.find_overlapping_iter(s) {
+                    if let Some(rs) = f.rules.get(m.pattern().as_usize()) {
+                        out.extend_from_slice(rs);
+                    }
+                }
+            });
+        }
+    }
+}
+
+/// Calls `f` with the text of a value (each item of a list; numbers rendered).
+fn for_each_text(v: &FieldValue<'_>, f: &mut dyn FnMut(&str)) {
+    match v {
+        FieldValue::Str(s) => f(s),
+        FieldValue::List(items) => {
+            for i in items.iter() {
+                for_each_text(&FieldValue::from_json(i), f);
+            }
+        }
+        FieldValue::Null => f(""),
+        FieldValue::Int(i) => f(&i.to_string()),
+        FieldValue::UInt(u) => f(&u.to_string()),
+        FieldValue::Float(x) => f(&x.to_string()),
+        FieldValue::Bool(b) => f(if *b { "true" } else { "false" }),
+    }
+}
+
 /// Rules for one channel, by EventID.
 #[derive(Debug, Default)]
 struct Bucket {
-    by_event: HashMap<u32, Vec<u32>>,
-    any_event: Vec<u32>,
+    by_event: HashMap<u32, RuleList>,
+    any_event: RuleList,
 }
 
 /// Rules of one product, by channel.
@@ -97,12 +206,11 @@ impl<'a> RuleMatch<'a> {
     }
 }
 
-/// Lists of candidate rules for one record; see [`RuleSet::matches`].
+/// The rules matching one record; see [`RuleSet::matches`].
 pub struct Matches<'a> {
     set: &'a RuleSet,
     record: &'a dyn Record,
-    lists: [&'a [u32]; 8],
-    list: usize,
+    candidates: Vec<u32>,
     pos: usize,
 }
 
@@ -110,32 +218,24 @@ impl<'a> Iterator for Matches<'a> {
     type Item = RuleMatch<'a>;
 
     fn next(&mut self) -> Option<RuleMatch<'a>> {
-        while self.list < self.lists.len() {
-            let l = self.lists[self.list];
-            while self.pos < l.len() {
-                let i = l[self.pos] as usize;
-                self.pos += 1;
-                let Some(c) = self.set.compiled.get(i) else {
-                    continue;
-                };
-                if c.det.matches(self.record) {
-                    let idx = c.rule.index();
-                    return Some(RuleMatch {
-                        rule_ref: c.rule,
-                        rule: &self.set.rules[idx],
-                        report: self.set.report[idx],
-                        compiled: c,
-                    });
-                }
+        while let Some(&i) = self.candidates.get(self.pos) {
+            self.pos += 1;
+            let Some(c) = self.set.compiled.get(i as usize) else {
+                continue;
+            };
+            if c.det.matches(self.record) {
+                let idx = c.rule.index();
+                return Some(RuleMatch {
+                    rule_ref: c.rule,
+                    rule: &self.set.rules[idx],
+                    report: self.set.report[idx],
+                    compiled: c,
+                });
             }
-            self.list += 1;
-            self.pos = 0;
         }
         None
     }
 }
-
-const EMPTY: &[u32] = &[];
 
 fn event_id(record: &dyn Record) -> Option<u32> {
     match record.field("EventID")? {
@@ -144,6 +244,22 @@ fn event_id(record: &dyn Record) -> Option<u32> {
         FieldValue::Str(s) => s.trim().parse().ok(),
         FieldValue::Float(f) => Some(f as u32),
         _ => None,
+    }
+}
+
+impl Bucket {
+    fn candidates(&self, record: &dyn Record, eid: Option<u32>, full: bool, out: &mut Vec<u32>) {
+        if let Some(l) = eid.and_then(|e| self.by_event.get(&e)) {
+            l.candidates(record, full, out);
+        }
+        self.any_event.candidates(record, full, out);
+    }
+
+    fn build(&mut self, prefilters: &[Option<Vec<Needles>>]) {
+        for l in self.by_event.values_mut() {
+            l.build(prefilters);
+        }
+        self.any_event.build(prefilters);
     }
 }
 
@@ -162,27 +278,25 @@ impl ProductIndex {
         self.by_channel.get(key)
     }
 
-    fn lists<'a>(
-        &'a self,
+    fn candidates(
+        &self,
+        record: &dyn Record,
         channel: Option<&str>,
         eid: Option<u32>,
-        out: &mut [&'a [u32]],
-        at: usize,
+        full: bool,
+        out: &mut Vec<u32>,
     ) {
-        let pick = |b: &'a Bucket| -> (&'a [u32], &'a [u32]) {
-            let by = eid
-                .and_then(|e| b.by_event.get(&e))
-                .map_or(EMPTY, Vec::as_slice);
-            (by, &b.any_event)
-        };
         if let Some(b) = channel.and_then(|c| self.bucket(c)) {
-            let (x, y) = pick(b);
-            out[at] = x;
-            out[at + 1] = y;
+            b.candidates(record, eid, full, out);
         }
-        let (x, y) = pick(&self.any_channel);
-        out[at + 2] = x;
-        out[at + 3] = y;
+        self.any_channel.candidates(record, eid, full, out);
+    }
+
+    fn build(&mut self, prefilters: &[Option<Vec<Needles>>]) {
+        for b in self.by_channel.values_mut() {
+            b.build(prefilters);
+        }
+        self.any_channel.build(prefilters);
     }
 
     fn insert(&mut self, channel: Option<&str>, eids: &[u32], idx: u32) {
@@ -194,10 +308,10 @@ impl ProductIndex {
             None => &mut self.any_channel,
         };
         if eids.is_empty() {
-            b.any_event.push(idx);
+            b.any_event.members.push(idx);
         } else {
             for e in eids {
-                b.by_event.entry(*e).or_default().push(idx);
+                b.by_event.entry(*e).or_default().members.push(idx);
             }
         }
     }
@@ -264,25 +378,68 @@ impl RuleSet {
         self.compiled.len()
     }
 
-    /// The rules matching a record. Lazy: rules are evaluated as the iterator advances. Only
-    /// rules indexed under the record's product, channel and EventID (and rules without such
-    /// constraints) are evaluated; nothing is allocated.
+    /// How many compiled rules the index and prefilter admit for a record, and how many of
+    /// those have no prefilter (for benchmarks and tuning; not a stable interface).
+    #[doc(hidden)]
+    pub fn candidate_stats(&self, record: &dyn Record) -> (usize, usize) {
+        let m = self.matches(record);
+        let unfiltered = m
+            .candidates
+            .iter()
+            .filter(|&&i| {
+                self.compiled
+                    .get(i as usize)
+                    .is_some_and(|c| c.det.prefilter().is_none())
+            })
+            .count();
+        (m.candidates.len(), unfiltered)
+    }
+
+    /// Titles of the admitted rules that have no prefilter (for tuning; not a stable interface).
+    #[doc(hidden)]
+    pub fn unfiltered_titles(&self, record: &dyn Record) -> Vec<&str> {
+        let m = self.matches(record);
+        m.candidates
+            .iter()
+            .filter_map(|&i| self.compiled.get(i as usize))
+            .filter(|c| c.det.prefilter().is_none())
+            .map(|c| self.rules[c.rule.index()].title.as_str())
+            .collect()
+    }
+
+    /// The rules matching a record, in load order. Only rules indexed under the record's
+    /// product, channel and EventID (and rules without such constraints) are considered, and
+    /// of those only the ones the prefilter admits are evaluated, lazily as the iterator
+    /// advances. The only allocation is the candidate list.
     pub fn matches<'a>(&'a self, record: &'a dyn Record) -> Matches<'a> {
+        self.matches_impl(record, false)
+    }
+
+    /// Like [`matches`](Self::matches) but with the prefilter bypassed: every rule the index
+    /// admits is evaluated. Slower; tests use it to prove the prefilter never drops a match.
+    pub fn matches_exhaustive<'a>(&'a self, record: &'a dyn Record) -> Matches<'a> {
+        self.matches_impl(record, true)
+    }
+
+    fn matches_impl<'a>(&'a self, record: &'a dyn Record, full: bool) -> Matches<'a> {
         let channel = match record.field("Channel") {
             Some(FieldValue::Str(s)) => Some(s),
             _ => None,
         };
         let eid = event_id(record);
-        let mut lists = [EMPTY; 8];
+        let mut candidates = Vec::new();
         if let Some(p) = self.products.get(record.product()) {
-            p.lists(channel, eid, &mut lists, 0);
+            p.candidates(record, channel, eid, full, &mut candidates);
         }
-        self.any_product.lists(channel, eid, &mut lists, 4);
+        self.any_product
+            .candidates(record, channel, eid, full, &mut candidates);
+        // One rule can be admitted by several needles; evaluate each once, in load order.
+        candidates.sort_unstable();
+        candidates.dedup();
         Matches {
             set: self,
             record,
-            lists,
-            list: 0,
+            candidates,
             pos: 0,
         }
     }
@@ -572,12 +729,21 @@ impl<'o> Loader<'o> {
             };
             let r = RuleRef(u32::try_from(set.rules.len()).unwrap_or(u32::MAX));
             new_index[i] = Some(r);
-            let product = p
-                .rule
-                .logsource
-                .product
-                .as_deref()
-                .map(str::to_ascii_lowercase);
+            let ls = &p.rule.logsource;
+            // A rule without a product is indexed under its category or service (`webserver`,
+            // `proxy`, `apache`) as if that were its product, so web and proxy rules never meet
+            // Windows events; only when the mapping places it on channels (`antivirus`) or it
+            // names nothing at all does it apply to every product.
+            let channel_bound = variants.iter().any(|v| v.channel.is_some());
+            let product = match &ls.product {
+                Some(p) => Some(p.to_ascii_lowercase()),
+                None if channel_bound => None,
+                None => ls
+                    .category
+                    .as_ref()
+                    .or(ls.service.as_ref())
+                    .map(|c| c.to_ascii_lowercase()),
+            };
             for v in variants {
                 let det = match &v.fieldmap {
                     None => Some(p.det.clone()),
@@ -607,6 +773,12 @@ impl<'o> Loader<'o> {
             set.rules.push(p.rule);
             set.report.push(report);
         }
+        let prefilters: Vec<Option<Vec<Needles>>> =
+            set.compiled.iter().map(|c| c.det.prefilter()).collect();
+        for p in set.products.values_mut() {
+            p.build(&prefilters);
+        }
+        set.any_product.build(&prefilters);
         for (c, refs) in correlations_raw {
             let refs: Vec<RuleRef> = refs.iter().filter_map(|&i| new_index[i]).collect();
             set.correlations.push(Correlation::new(c, refs, &set.rules));

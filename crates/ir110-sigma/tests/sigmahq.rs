@@ -136,6 +136,7 @@ fn sigmahq_regression_suite() {
     assert_eq!(cases.len(), 202);
     let mut failures = Vec::new();
     let mut count_differs = Vec::new();
+    let mut prefilter_misses = Vec::new();
     let mut records = 0;
     for case in &cases {
         let mut parser = match evtx::EvtxParser::from_path(&case.evtx) {
@@ -150,9 +151,20 @@ fn sigmahq_regression_suite() {
             let Ok(rec) = rec else { continue };
             records += 1;
             let record = JsonRecord::from_event_json("windows", &rec.data);
-            hits += set
-                .matches(&record)
-                .filter(|m| m.rule.id.as_deref() == Some(case.rule_id.as_str()))
+            let fast: Vec<_> = set.matches(&record).map(|m| m.rule_ref).collect();
+            // The prefilter must never drop a match.
+            let full: Vec<_> = set
+                .matches_exhaustive(&record)
+                .map(|m| m.rule_ref)
+                .collect();
+            if fast != full {
+                prefilter_misses.push(format!("{}: {fast:?} != {full:?}", case.dir.display()));
+            }
+            hits += fast
+                .iter()
+                .filter(|r| {
+                    set.rule(**r).and_then(|r| r.id.as_deref()) == Some(case.rule_id.as_str())
+                })
                 .count();
         }
         // SigmaHQ's own runner (tests/regression_tests_runner.py) passes a pair when the rule
