@@ -118,7 +118,7 @@ const TARGET_PATTERNS: &[(AttackKind, &str)] = &[
     ),
 ];
 
-const SCANNER_AGENTS: &str = r"sqlmap|nikto|nmap|masscan|zgrab|nuclei|wpscan|acunetix|netsparker|dirbuster|gobuster|ffuf|feroxbuster|w3af|openvas|nessus|havij|jaeles|whatweb|wfuzz|commix|joomscan|arachni|skipfish|zmeu|morfeus";
+const SCANNER_AGENTS: &str = r"(?i)sqlmap|nikto|nmap|masscan|zgrab|nuclei|wpscan|acunetix|netsparker|dirbuster|gobuster|ffuf|feroxbuster|w3af|openvas|nessus|havij|jaeles|whatweb|wfuzz|commix|joomscan|arachni|skipfish|zmeu|morfeus";
 
 struct Patterns {
     set: RegexSet,
@@ -187,7 +187,7 @@ pub fn classify(req: &HttpRequest) -> Vec<AttackKind> {
     };
     let target = normalise(req);
     let mut kinds: Vec<AttackKind> = p.set.matches(&target).iter().map(|i| p.kinds[i]).collect();
-    if p.scanners.is_match(&req.user_agent.to_lowercase()) {
+    if p.scanners.is_match(&req.user_agent) {
         kinds.push(AttackKind::Scanner);
     }
     kinds.sort_unstable();

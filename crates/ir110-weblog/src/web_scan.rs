@@ -625,20 +625,26 @@ impl WebScan {
             loc,
         };
         let gap = self.options.session_gap_secs;
-        let state = self
-            .clients
-            .entry(req.client.clone())
-            .or_insert_with(|| ClientState {
-                first: hit(),
-                last: req.ts,
-                requests: 0,
-                attacks: 0,
-                successful: 0,
-                kinds: BTreeMap::new(),
-                sessions: 1,
-                user_agents: Vec::new(),
-                first_attack: None,
-            });
+        // Look up before inserting: cloning the key for every line costs more than the lookup.
+        if !self.clients.contains_key(&req.client) {
+            self.clients.insert(
+                req.client.clone(),
+                ClientState {
+                    first: hit(),
+                    last: req.ts,
+                    requests: 0,
+                    attacks: 0,
+                    successful: 0,
+                    kinds: BTreeMap::new(),
+                    sessions: 1,
+                    user_agents: Vec::new(),
+                    first_attack: None,
+                },
+            );
+        }
+        let Some(state) = self.clients.get_mut(&req.client) else {
+            return;
+        };
         if (req.ts - state.last).num_seconds() > gap {
             state.sessions += 1;
         }

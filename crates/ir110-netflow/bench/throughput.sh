@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# conn.log throughput of `ir110 net analyze`'s library path against `wc -l` on the same file.
+# Usage: bash crates/ir110-netflow/bench/throughput.sh [DAYS HOSTS PAIRS]
+# Writes a synthetic Zeek conn.log under ${TMPDIR:-/tmp}; figures go to BENCHMARKS.md by hand.
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+days=${1:-120}; hosts=${2:-200}; pairs=${3:-20000}
+file="${TMPDIR:-/tmp}/ir110-bench-conn.log"
+cargo build --release -q -p ir110-netflow --example conn_throughput
+bin=target/release/examples/conn_throughput
+[ -f "$file" ] || "$bin" generate "$days" "$hosts" "$pairs" "$file"
+ls -l "$file"
+cat "$file" > /dev/null  # warm the page cache for both contenders
+for i in 1 2 3; do
+  /usr/bin/time -f "wc -l: %e s, %M KiB max RSS" wc -l "$file"
+done
+for i in 1 2 3; do
+  /usr/bin/time -f "ir110: %e s, %M KiB max RSS" "$bin" "$file"
+done
