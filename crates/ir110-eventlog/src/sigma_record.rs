@@ -30,9 +30,13 @@ impl Record for WinEvent {
                 FieldValue::Str(v)
             });
         }
-        self.system
+        if let Some((_, v)) = self.system.iter().find(|(k, _)| k == name) {
+            return Some(FieldValue::Str(v));
+        }
+        // Defender names its data with spaces (`Threat Name`); Sigma rules write `ThreatName`.
+        self.data
             .iter()
-            .find(|(k, _)| k == name)
+            .find(|(k, _)| k.contains(' ') && same_without_spaces(k, name))
             .map(|(_, v)| FieldValue::Str(v))
     }
 
@@ -53,4 +57,9 @@ impl Record for WinEvent {
             }
         }
     }
+}
+
+/// Whether `spaced` equals `name` once its spaces are removed.
+fn same_without_spaces(spaced: &str, name: &str) -> bool {
+    spaced.chars().filter(|c| *c != ' ').eq(name.chars())
 }
