@@ -86,8 +86,11 @@ if as_user "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
     say "server already running"
 else
     say "starting the server on 127.0.0.1:$PORT (log: $LOG)"
+    # The server outlives this script: it must not inherit our stdout (fd 3), or
+    # `eval "$(bash .ci/postgres.sh)"` would wait for it forever. Its output goes to $LOG.
     as_user "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start \
-        -o "-c listen_addresses=127.0.0.1 -p $PORT -k $BASE -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" || {
+        -o "-c listen_addresses=127.0.0.1 -p $PORT -k $BASE -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+        </dev/null 3>&- || {
         say "the server did not start; its log:"
         tail -n 30 "$LOG" || true
         exit 1
