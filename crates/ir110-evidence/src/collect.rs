@@ -382,6 +382,13 @@ fn copy_one(
     let mut input = match reader.open(&src) {
         Ok(r) => r,
         Err(e) => {
+            // A partial copy from before an interruption must not stay behind unlisted.
+            match std::fs::remove_file(&dest) {
+                Err(r) if r.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(EvidenceError::io(&dest, r));
+                }
+                _ => {}
+            }
             entry.stored = None;
             entry.error = Some(format!("open failed: {e}"));
             return Ok(entry);

@@ -209,6 +209,22 @@ fn collects_lists_and_verifies() {
         open_package(&src).unwrap().is_none(),
         "a plain directory is not a package"
     );
+    let other_zip = dir.path().join("other.zip");
+    {
+        let mut z = zip::ZipWriter::new(fs::File::create(&other_zip).unwrap());
+        z.start_file("readme.txt", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        z.finish().unwrap();
+    }
+    assert!(
+        open_package(&other_zip).unwrap().is_none(),
+        "a zip without a manifest is not a package"
+    );
+    assert!(open_package(&src.join("etc/passwd")).unwrap().is_none());
+    assert!(matches!(
+        verify(&src),
+        Err(EvidenceError::NotAPackage { .. })
+    ));
 }
 
 /// Metadata and content of every path, read without touching atime.
