@@ -44,6 +44,16 @@
 //! - The response log and the evidence register are append-only; the database refuses updates
 //!   and deletes with triggers.
 //!
+//! # Performance
+//!
+//! [`Store::insert_events`] runs one transaction per call with multi-row `INSERT`s of 1,000
+//! events, so hand it large batches (10,000 or more). Timeline reads use the
+//! `(case_id, timestamp)` index. Measured with `examples/insert_bench.rs` (release build,
+//! events in random time order, 2-core machine shared with other builds): SQLite 56,000–60,000
+//! events/s with the machine lightly loaded (30,000–41,000 under heavy load; 83,000–111,000
+//! per CPU second), PostgreSQL on loopback about 27,000 events/s under load. One million
+//! events into one SQLite case: 56 s under heavy load (17 CPU s).
+//!
 //! ```
 //! # tokio_test_block_on(async {
 //! use ir110_model::{IncidentType, Phase};
