@@ -49,19 +49,49 @@ pub fn generate(seed: u64) -> Vec<DemoFile> {
     files.extend(windows_logs(seed));
     // The other calls' evidence, each from its analyzer's own generator: the mail server's log
     // with an abused account, and the UTM's connection log with a beaconing PC.
-    let others = [
-        ("MAIL01", ir110_mail::demo_files(seed)),
-        ("UTM01", ir110_netflow::demo_files(seed)),
-    ];
-    for (host, generated) in others {
-        for (path, bytes) in generated {
-            files.push(DemoFile {
-                path: format!("{host}/{path}"),
-                bytes,
-                mtime: None,
-            });
-        }
-    }
+    // Both cover the two weeks before the ransomware night, so one timeline tells the story.
+    let start = at(0, 0, 0) - Duration::days(13);
+    let mail = ir110_mail::MailSpec {
+        seed,
+        start,
+        days: 14,
+        users: 12,
+        abuse: Some(ir110_mail::AbuseSpec {
+            account: "user03@example.co.jp".to_owned(),
+            day: 10,
+            messages: 240,
+            bounce_every: 5,
+        }),
+        backscatter: None,
+    };
+    files.push(DemoFile {
+        path: "MAIL01/var/log/maillog".into(),
+        bytes: ir110_mail::synthesize_maillog(&mail).into_bytes(),
+        mtime: Some(at(0, 0, 0) + Duration::days(1)),
+    });
+    let traffic = ir110_netflow::TrafficSpec {
+        seed,
+        start: start.timestamp(),
+        days: 14,
+        hosts: 20,
+        normal_pairs: 300,
+        pollers: 2,
+        beacons: vec![ir110_netflow::BeaconSpec {
+            src: std::net::IpAddr::V4(std::net::Ipv4Addr::new(10, 1, 0, 23)),
+            dst: std::net::IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 77)),
+            port: 443,
+            period_secs: 300.0,
+            jitter: 0.2,
+            start_day: 3,
+            days: 11,
+            bytes_out: 620,
+        }],
+    };
+    files.push(DemoFile {
+        path: "UTM01/zeek/conn.log".into(),
+        bytes: ir110_netflow::synthesize_conn_log(&traffic).into_bytes(),
+        mtime: Some(at(0, 0, 0) + Duration::days(1)),
+    });
     files
 }
 

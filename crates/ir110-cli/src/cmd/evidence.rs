@@ -149,6 +149,8 @@ pub fn run_collect(args: CollectArgs, ctx: &Context) -> Result<ExitCode> {
         .with_context(|| format!("collect {}", args.source.display()))?;
     progress.bar.finish_and_clear();
 
+    let registered = register_in_store(ctx, &args, &summary);
+
     let mut archive = None;
     let format = args
         .archive
@@ -181,6 +183,7 @@ pub fn run_collect(args: CollectArgs, ctx: &Context) -> Result<ExitCode> {
                 "path": a.path, "size": a.size, "sha256": a.sha256,
             })),
             "encrypted": encrypted,
+            "registered_evidence_id": registered,
         });
         println!("{}", serde_json::to_string_pretty(&json)?);
         return Ok(ExitCode::SUCCESS);
@@ -242,6 +245,16 @@ pub fn run_collect(args: CollectArgs, ctx: &Context) -> Result<ExitCode> {
             )
         );
     }
+    if let Some(id) = registered {
+        println!(
+            "{}",
+            ctx.render(
+                &Message::new("evidence.cli.registered")
+                    .arg("id", id)
+                    .arg("case", &args.case)
+            )
+        );
+    }
     if let Some(e) = &encrypted {
         println!(
             "{}",
@@ -253,6 +266,45 @@ pub fn run_collect(args: CollectArgs, ctx: &Context) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Registers the package as evidence of the case when the case store knows `--case`, and notes
+/// the collection in the case's response log. The package is complete either way: a store that
+/// cannot be opened or a case it does not know only means nothing is registered.
+fn register_in_store(
+    ctx: &Context,
+    args: &CollectArgs,
+    summary: &ir110_evidence::CollectSummary,
+) -> Option<i64> {
+    let store = ctx.store().ok()?;
+    let case = ctx.block_on(store.case_by_reference(&args.case)).ok()?;
+    let location = std::path::absolute(&summary.package).unwrap_or_else(|_| summary.package.clone());
+    let label = format!(
+        "package {}",
+        args.description
+            .clone()
+            .unwrap_or_else(|| args.source.display().to_string())
+    );
+    let new = ir110_store::NewEvidence::new(
+        case.id,
+        label,
+        "package",
+        location.display().to_string(),
+        args.examiner.clone(),
+    )
+    .sha256(summary.manifest_sha256.clone())
+    .size(summary.counts.bytes);
+    let item = ctx.block_on(store.add_evidence(&new)).ok()?;
+    let action = format!(
+        "collect: {} → {} ({} files, manifest SHA-256 {})",
+        args.source.display(),
+        location.display(),
+        summary.counts.copied,
+        summary.manifest_sha256
+    );
+    // The log line is a convenience; the evidence item above is the record.
+    let _ = ctx.block_on(store.add_log(case.id, chrono::Utc::now(), &args.examiner, &action));
+    Some(item.id)
 }
 
 /// `DIR` → `DIR.zip` / `DIR.tar.zst` beside it.

@@ -165,6 +165,9 @@ pub fn immediate_actions(ctx: &Context, outcome: &Outcome) -> Vec<ActionItem> {
             }
         }
     }
+    // The most urgent harm leads, whatever order the findings came in: encryption spreads in
+    // minutes, an intruder acts in hours, a leak or mail abuse in days.
+    symptoms.sort_by_key(|s| urgency(*s));
     let mut actions: Vec<ActionItem> = Vec::new();
     for s in symptoms.iter().take(2) {
         let Ok(guidance) = ir110_playbook::firstaid(*s, ctx.lang) else {
@@ -181,6 +184,18 @@ pub fn immediate_actions(ctx: &Context, outcome: &Outcome) -> Vec<ActionItem> {
     }
     actions.truncate(8);
     actions
+}
+
+fn urgency(symptom: ir110_playbook::Symptom) -> u8 {
+    use ir110_playbook::Symptom as S;
+    match symptom {
+        S::Ransomware | S::FilesWontOpen | S::UnknownExtension => 0,
+        S::Intrusion => 1,
+        S::Leak => 2,
+        S::Defacement => 3,
+        S::Emotet => 4,
+        S::AvAlert | S::DriveBy => 5,
+    }
 }
 
 fn save(
