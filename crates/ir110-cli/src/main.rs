@@ -16,7 +16,12 @@ use crate::context::{Context, GlobalArgs};
 
 /// Incident rescue toolkit: first aid, evidence, triage, hunting, ransomware, reports.
 #[derive(Parser)]
-#[command(name = "ir110", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "ir110",
+    version,
+    about = "Incident rescue toolkit: first aid, case store, evidence preservation, triage, hunting, reports (ja/en). Everything runs offline.",
+    propagate_version = true
+)]
 struct Cli {
     #[command(flatten)]
     global: GlobalArgs,
