@@ -1,6 +1,9 @@
 //! Integration tests of the network analyzer: synthetic long-period traffic with injected
 //! beacons, hand-written samples of every supported layout, the analyzer contract and the demo.
 
+#[path = "support/mmdb_writer.rs"]
+mod mmdb_writer;
+
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -455,4 +458,53 @@ fn every_message_key_exists_in_both_languages() {
         }
         assert!(catalog.contains(&format!("category.{}", f.category)));
     }
+    for key in [
+        "netflow.cli.reading",
+        "netflow.cli.records",
+        "netflow.cli.ranking",
+        "netflow.cli.period",
+        "netflow.cli.days-months",
+        "netflow.cli.no-findings",
+    ] {
+        assert!(catalog.contains(key), "{key}");
+    }
+}
+
+#[test]
+fn user_supplied_geoip_database_names_countries() {
+    let db =
+        mmdb_writer::country_db(&[([198, 51, 100, 0], 24, "RU"), ([203, 0, 113, 0], 24, "JP")]);
+    let geo = ir110_netflow::GeoIp::from_bytes(db.clone()).unwrap();
+    assert_eq!(geo.description(), "ir110-Test-Country (2026-01-01)");
+    assert_eq!(geo.country(ip(198, 51, 100, 66)).as_deref(), Some("RU"));
+    assert_eq!(geo.country(ip(203, 0, 113, 1)).as_deref(), Some("JP"));
+    assert_eq!(geo.country(ip(8, 8, 8, 8)), None);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("country.mmdb");
+    std::fs::write(&path, &db).unwrap();
+    let report = analyze_paths(
+        &[data("zeek-conn.json.log")],
+        NetOptions::default(),
+        Some(&path),
+        &|_| {},
+    )
+    .unwrap();
+    assert_eq!(
+        report.geoip.as_deref(),
+        Some("ir110-Test-Country (2026-01-01)")
+    );
+    assert_eq!(report.beacons[0].country.as_deref(), Some("RU"));
+    // The year-long beacon's finding says the destination is abroad.
+    let mut a = NetAnalysis::new(NetOptions::default()).with_geoip(geo);
+    let log = synthesize_conn_log(&year_spec());
+    a.ingest(log.as_bytes(), SourceRef::file("conn.log"), &|_| {});
+    let r = a.finish();
+    let first = &r.findings[0];
+    assert_eq!(first.data["country"], "JP");
+    assert_eq!(first.data["foreign"], false);
+    assert!(matches!(
+        ir110_netflow::GeoIp::from_bytes(b"not a database".to_vec()),
+        Err(ir110_netflow::NetError::GeoIp { .. })
+    ));
 }

@@ -49,6 +49,28 @@ fn is_log(source: &SourceFile) -> bool {
     }
 }
 
+/// Whether a path lies in something that looks like a website.
+fn in_webroot(display: &str) -> bool {
+    let p = format!("/{}/", display.replace('\\', "/").to_ascii_lowercase());
+    [
+        "/wp-content/",
+        "/wp-includes/",
+        "/public_html/",
+        "/htdocs/",
+        "/httpdocs/",
+        "/www/",
+        "/wwwroot/",
+        "/inetpub/",
+        "/html/",
+        "/webroot/",
+        "/site/",
+        "/sites/",
+        "/web/",
+    ]
+    .iter()
+    .any(|m| p.contains(m))
+}
+
 /// The webroot of a file, from its `/`-separated display path, and the path below it.
 pub fn webroot_of(display: &str) -> (String, String) {
     let norm = display.replace('\\', "/");
@@ -86,18 +108,16 @@ impl Analyzer for WebAnalyzer {
         if is_log(source) {
             return true;
         }
-        let class = FileClass::of(Path::new(&source.display_path));
-        match class {
+        if matches!(source.kind, SourceKind::Empty) {
+            return false;
+        }
+        match FileClass::of(Path::new(&source.display_path)) {
             FileClass::Other => false,
-            // Images only inside a recognisable webroot: photo folders are not websites.
-            FileClass::Image => {
-                let p = source.display_path.replace('\\', "/");
-                p.contains("/wp-content/")
-                    || p.contains("/public_html/")
-                    || p.contains("/htdocs/")
-                    || p.contains("/wwwroot/")
-            }
-            _ => !matches!(source.kind, SourceKind::Empty),
+            // Server-side scripts are web code wherever they are.
+            FileClass::Php | FileClass::Jsp | FileClass::Aspx => true,
+            // Scripts, pages and images only inside a recognisable webroot: desktop
+            // applications and photo folders are not websites.
+            FileClass::Js | FileClass::Html | FileClass::Image => in_webroot(&source.display_path),
         }
     }
 

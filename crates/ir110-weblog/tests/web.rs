@@ -399,6 +399,21 @@ fn triage_finds_the_demo_site() {
         }
     }
     assert_eq!(sources.len(), 31);
+    let elsewhere = |p: &str| SourceFile {
+        path: p.into(),
+        display_path: p.into(),
+        size: 10,
+        kind: SourceKind::Text(ir110_model::TextFormat::Plain),
+        modified: None,
+        sha256: None,
+    };
+    // Desktop application scripts are not a website; server-side scripts are web code anywhere.
+    assert!(!analyzer.accepts(&elsewhere(
+        "Users/sato/AppData/Local/Programs/chat/resources/app.js"
+    )));
+    assert!(!analyzer.accepts(&elsewhere("Users/sato/Pictures/2025/img_0001.jpg")));
+    assert!(analyzer.accepts(&elsewhere("srv/shop/index.php")));
+    assert!(analyzer.accepts(&elsewhere("var/www/shop/js/app.js")));
     let sink = Collect::default();
     analyzer.analyze(&sources, &AnalysisContext::default(), &sink);
     let findings = sink.findings.into_inner().unwrap();
