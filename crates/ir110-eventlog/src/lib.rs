@@ -21,6 +21,7 @@
 mod activity_analytics;
 mod analyzer;
 mod error;
+mod evtx_json;
 mod hunt;
 pub mod ip_class;
 mod lateral_movement;

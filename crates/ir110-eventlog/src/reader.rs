@@ -470,20 +470,18 @@ fn parse_work(work: Work, settings: &Arc<ParserSettings>) -> (Batch, FileStats) 
                             r.into_json_bytes().map(|s| (s, time))
                         }) {
                             Ok((rendered, time)) => {
-                                match serde_json::from_slice::<Value>(&rendered.data) {
-                                    Ok(v) => match WinEvent::from_json(&v, time) {
-                                        Some(e) => {
-                                            stats.records += 1;
-                                            events.push(e);
-                                        }
-                                        None => {
-                                            stats.record_errors += 1;
-                                            stats.error(format!(
-                                                "record {}: no System/EventID",
-                                                rendered.event_record_id
-                                            ));
-                                        }
-                                    },
+                                match crate::evtx_json::from_evtx_json(&rendered.data, time) {
+                                    Ok(Some(e)) => {
+                                        stats.records += 1;
+                                        events.push(e);
+                                    }
+                                    Ok(None) => {
+                                        stats.record_errors += 1;
+                                        stats.error(format!(
+                                            "record {}: no System/EventID",
+                                            rendered.event_record_id
+                                        ));
+                                    }
                                     Err(e) => {
                                         stats.record_errors += 1;
                                         stats.error(format!(

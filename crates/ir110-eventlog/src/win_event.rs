@@ -39,7 +39,7 @@ pub struct WinEvent {
     pub level: Option<u8>,
     /// Further `System` values under the names Sigma uses: elements by name (`Version`, `Task`,
     /// `Opcode`, `Keywords`), attributes as `Element_Attribute` (`Execution_ProcessID`,
-    /// `Security_UserID`, `Provider_Guid`, `TimeCreated_SystemTime`, …).
+    /// `Security_UserID`, `Provider_Guid`, `TimeCreated_SystemTime`, …), sorted by name.
     pub system: Vec<(String, String)>,
     /// `EventData`/`UserData`, flattened (see the type's documentation).
     pub data: Vec<(String, String)>,
@@ -187,6 +187,7 @@ fn from_system_shape(
             }
         }
     }
+    extra.sort();
     let mut data = Vec::new();
     for key in ["EventData", "UserData"] {
         if let Some(v) = event.get(key) {
@@ -258,6 +259,7 @@ fn from_winlogbeat(
             system.push((sigma_name.to_owned(), v));
         }
     }
+    system.sort();
     let mut data = Vec::new();
     for p in [&["winlog", "event_data"][..], &["winlog", "user_data"][..]] {
         if let Some(v) = get(p) {
@@ -286,7 +288,7 @@ fn from_winlogbeat(
 }
 
 /// The names that occur more than once in `data`, with their values (rare: unnamed `Data`).
-fn repeated(data: &[(String, String)]) -> Vec<(String, Vec<Value>)> {
+pub(crate) fn repeated(data: &[(String, String)]) -> Vec<(String, Vec<Value>)> {
     let mut out: Vec<(String, Vec<Value>)> = Vec::new();
     for (i, (k, _)) in data.iter().enumerate() {
         if out.iter().any(|(n, _)| n == k) || !data[i + 1..].iter().any(|(n, _)| n == k) {
