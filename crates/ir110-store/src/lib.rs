@@ -74,25 +74,41 @@
 //! # }
 //! ```
 
+mod access;
+mod appi;
+mod audit;
 mod cases;
 mod clients;
+mod custody;
 mod error;
 mod events;
 mod evidence;
 mod findings;
+mod imports;
 mod location;
 mod migrations;
+mod quotes;
 mod runs;
 mod store;
+mod tasks;
+mod users;
 
+pub use access::{CaseAccess, CasePage, Scope};
+pub use appi::AppiMark;
+pub use audit::{AUDIT_GENESIS, AuditEntry, AuditVerdict, NewAudit};
 pub use cases::{ClientRef, NewCase};
+pub use custody::{CUSTODY_ACTIONS, CustodyEvent, NewCustody};
 pub use error::{Entity, Result, StoreError};
 pub use events::EventQuery;
 pub use evidence::NewEvidence;
 pub use findings::UpsertSummary;
+pub use imports::{EventPage, ImportRecord, StoredEvent};
 pub use location::{Backend, default_sqlite_url, redact_url};
+pub use quotes::{NewQuote, Quote, QuoteLine};
 pub use runs::{RunRecord, TriageRun};
 pub use store::Store;
+pub use tasks::{CaseTask, NewTask};
+pub use users::{Role, SessionRecord, TokenRecord, TokenScope, User};
 
 /// Message catalogue entries for this crate's keys (`store.error.*`).
 pub const MESSAGES: &str = include_str!("../messages.toml");

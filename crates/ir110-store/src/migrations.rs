@@ -19,17 +19,31 @@ use crate::Backend;
 /// One migration: version, description, SQL.
 type Embedded = (i64, &'static str, &'static str);
 
-const SQLITE: &[Embedded] = &[(
-    1,
-    "initial schema",
-    include_str!("../migrations/sqlite/0001_initial_schema.sql"),
-)];
+const SQLITE: &[Embedded] = &[
+    (
+        1,
+        "initial schema",
+        include_str!("../migrations/sqlite/0001_initial_schema.sql"),
+    ),
+    (
+        2,
+        "case-management server",
+        include_str!("../migrations/sqlite/0002_server.sql"),
+    ),
+];
 
-const POSTGRES: &[Embedded] = &[(
-    1,
-    "initial schema",
-    include_str!("../migrations/postgres/0001_initial_schema.sql"),
-)];
+const POSTGRES: &[Embedded] = &[
+    (
+        1,
+        "initial schema",
+        include_str!("../migrations/postgres/0001_initial_schema.sql"),
+    ),
+    (
+        2,
+        "case-management server",
+        include_str!("../migrations/postgres/0002_server.sql"),
+    ),
+];
 
 /// The embedded migrations of one backend, as a sqlx migration source.
 #[derive(Debug)]

@@ -1,0 +1,632 @@
+//! The tables the case-management server adds (users, sessions, tokens, audit log, tasks, APPI
+//! clocks, custody, quotes, report imports) and the scope that every one of their queries
+//! carries, on SQLite always and on PostgreSQL when `IR110_TEST_POSTGRES_URL` is set (each test
+//! in a fresh schema).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use ir110_model::{Category, Event, Finding, IncidentType, Message, Phase, Severity, SourceRef};
+use ir110_store::{
+    Backend, ClientRef, NewAudit, NewCase, NewCustody, NewEvidence, NewQuote, NewTask, QuoteLine,
+    Role, Scope, Store, TokenScope,
+};
+use sqlx::Connection;
+
+const PG_ENV: &str = "IR110_TEST_POSTGRES_URL";
+
+struct TestDb {
+    store: Store,
+    url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg_schema: Option<(String, String)>,
+}
+
+impl TestDb {
+    async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("case.db").display());
+        let store = Store::open(&url).await.unwrap();
+        TestDb {
+            store,
+            url,
+            _dir: Some(dir),
+            pg_schema: None,
+        }
+    }
+
+    async fn postgres(test: &str) -> Option<TestDb> {
+        let Ok(admin_url) = std::env::var(PG_ENV) else {
+            eprintln!("skipped {test} on PostgreSQL: {PG_ENV} is not set");
+            return None;
+        };
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let schema = format!(
+            "s_{}_{}_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed),
+            Utc::now().timestamp_subsec_nanos(),
+            test.to_ascii_lowercase()
+        );
+        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+        sqlx::raw_sql(&format!("CREATE SCHEMA {schema}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        admin.close().await.unwrap();
+        let sep = if admin_url.contains('?') { '&' } else { '?' };
+        let url = format!("{admin_url}{sep}options=-c%20search_path%3D{schema}");
+        let store = Store::open(&url).await.unwrap();
+        Some(TestDb {
+            store,
+            url,
+            _dir: None,
+            pg_schema: Some((admin_url, schema)),
+        })
+    }
+
+    async fn raw(&self, sql: &str) {
+        match self.store.backend() {
+            Backend::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
+                sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+                c.close().await.unwrap();
+            }
+            _ => {
+                let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
+                sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+                c.close().await.unwrap();
+            }
+        }
+    }
+
+    async fn finish(self) {
+        self.store.close().await;
+        if let Some((admin_url, schema)) = self.pg_schema {
+            let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+            sqlx::raw_sql(&format!("DROP SCHEMA {schema} CASCADE"))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            admin.close().await.unwrap();
+        }
+    }
+}
+
+macro_rules! on_every_backend {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = super::TestDb::sqlite().await;
+                    super::$name(&db).await;
+                    db.finish().await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = super::TestDb::postgres(stringify!($name)).await else {
+                        return;
+                    };
+                    super::$name(&db).await;
+                    db.finish().await;
+                }
+            )+
+        }
+    };
+}
+
+on_every_backend!(
+    users_roles_and_grants,
+    scope_is_part_of_every_query,
+    audit_chain_verifies_and_detects_tampering,
+    sessions_tokens_and_login_failures,
+    tasks_appi_custody_and_quotes_respect_scope,
+    imports_page_the_timeline_with_recorded_times,
+);
+
+/// Two clients with one case each; a responder granted A and a viewer of A.
+struct World {
+    a: i64,
+    b: i64,
+    case_a: i64,
+    case_b: i64,
+    responder: i64,
+    viewer: i64,
+    outsider: i64,
+}
+
+async fn world(store: &Store) -> World {
+    let a = store.create_client("Alpha", None, "").await.unwrap().id;
+    let b = store
+        .create_client(
+            "Bravo",
+            Some(NaiveDate::from_ymd_opt(2026, 1, 5).unwrap()),
+            "",
+        )
+        .await
+        .unwrap()
+        .id;
+    let case_a = store
+        .create_case(NewCase::new(ClientRef::Id(a), "A case").types([IncidentType::Leak]))
+        .await
+        .unwrap()
+        .id;
+    let case_b = store
+        .create_case(NewCase::new(ClientRef::Id(b), "B case").types([IncidentType::Ransomware]))
+        .await
+        .unwrap()
+        .id;
+    let responder = store
+        .create_user("resp", Role::Responder, None, "$argon2id$x")
+        .await
+        .unwrap()
+        .id;
+    store.grant_client(responder, a).await.unwrap();
+    let viewer = store
+        .create_user("view", Role::ClientViewer, Some(a), "$argon2id$y")
+        .await
+        .unwrap()
+        .id;
+    let outsider = store
+        .create_user("out", Role::Responder, None, "$argon2id$z")
+        .await
+        .unwrap()
+        .id;
+    World {
+        a,
+        b,
+        case_a,
+        case_b,
+        responder,
+        viewer,
+        outsider,
+    }
+}
+
+async fn users_roles_and_grants(db: &TestDb) {
+    let s = &db.store;
+    let w = world(s).await;
+    assert!(
+        s.create_user("v2", Role::ClientViewer, None, "h")
+            .await
+            .is_err()
+    );
+    assert!(
+        s.create_user("a2", Role::Admin, Some(w.a), "h")
+            .await
+            .is_err()
+    );
+    assert!(s.create_user("resp", Role::Admin, None, "h").await.is_err());
+    assert!(s.grant_client(w.viewer, w.b).await.is_err());
+    s.grant_client(w.responder, w.a).await.unwrap(); // twice: no effect
+    assert_eq!(s.user_client_ids(w.responder).await.unwrap(), [w.a]);
+    assert_eq!(s.user_client_ids(w.viewer).await.unwrap(), [w.a]);
+    assert_eq!(
+        s.user_client_ids(w.outsider).await.unwrap(),
+        Vec::<i64>::new()
+    );
+    let (user, hash) = s.user_credentials(" resp ").await.unwrap().unwrap();
+    assert_eq!((user.role, hash.as_str()), (Role::Responder, "$argon2id$x"));
+    assert!(s.user_credentials("nobody").await.unwrap().is_none());
+    let names: Vec<String> = s
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    assert_eq!(names, ["out", "resp", "view"]);
+}
+
+async fn scope_is_part_of_every_query(db: &TestDb) {
+    let s = &db.store;
+    let w = world(s).await;
+    let resp = Scope::user(w.responder);
+    let out = Scope::user(w.outsider);
+    let all = Scope::all();
+    assert!(s.case_in_scope(&resp, w.case_a).await.unwrap().is_some());
+    assert!(s.case_in_scope(&resp, w.case_b).await.unwrap().is_none());
+    assert!(s.case_in_scope(&out, w.case_a).await.unwrap().is_none());
+    assert!(
+        s.case_in_scope(&Scope::user(w.viewer), w.case_b)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let b = s.case_in_scope(&all, w.case_b).await.unwrap().unwrap();
+    assert!(b.nda, "client B has an NDA date");
+    assert!(!s.case_in_scope(&all, w.case_a).await.unwrap().unwrap().nda);
+    // Narrowing an admin to one client.
+    assert!(
+        s.case_in_scope(&all.narrowed(Some(w.a)), w.case_b)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(s.cases_page(&resp, None, 50).await.unwrap().total, 1);
+    assert_eq!(s.cases_page(&all, None, 50).await.unwrap().total, 2);
+    assert_eq!(s.cases_page(&out, None, 50).await.unwrap().cases.len(), 0);
+    assert_eq!(s.clients_in_scope(&resp).await.unwrap().len(), 1);
+    assert!(s.client_in_scope(&resp, w.b).await.unwrap().is_none());
+    assert!(s.set_client_notes(&resp, w.b, "x").await.unwrap().is_none());
+    assert!(
+        s.set_client_nda_in_scope(&resp, w.b, None)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(s.get_client(w.b).await.unwrap().nda_signed_on.is_some());
+    let a = s
+        .set_client_nda_in_scope(&resp, w.a, NaiveDate::from_ymd_opt(2026, 2, 1))
+        .await;
+    assert!(a.unwrap().unwrap().nda_signed_on.is_some());
+    // Keyset paging: 5 more cases for A, pages of 2, newest first, no repeats.
+    for i in 0..5 {
+        s.create_case(NewCase::new(ClientRef::Id(w.a), format!("more {i}")))
+            .await
+            .unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut before = None;
+    loop {
+        let page = s.cases_page(&resp, before, 2).await.unwrap();
+        assert_eq!(page.total, 6);
+        seen.extend(page.cases.iter().map(|c| c.case.id));
+        match page.next {
+            Some(k) => before = Some(k),
+            None => break,
+        }
+    }
+    let mut sorted = seen.clone();
+    sorted.sort_unstable_by(|x, y| y.cmp(x));
+    assert_eq!(seen, sorted);
+    assert_eq!(seen.len(), 6);
+}
+
+async fn audit_chain_verifies_and_detects_tampering(db: &TestDb) {
+    let s = &db.store;
+    assert_eq!(s.verify_audit().await.unwrap().entries, 0);
+    for i in 0..3 {
+        let e = s
+            .append_audit(&NewAudit {
+                actor: "yamada".into(),
+                action: "case.create".into(),
+                object: format!("case:{i}"),
+                client_id: Some(1),
+                case_id: Some(i),
+                detail: serde_json::json!({"i": i}),
+            })
+            .await
+            .unwrap();
+        assert_eq!(e.seq, i + 1);
+        assert_eq!(e.hash, e.expected_hash());
+    }
+    let list = s.list_audit(None, 10).await.unwrap();
+    assert_eq!(list.iter().map(|e| e.seq).collect::<Vec<_>>(), [3, 2, 1]);
+    assert_eq!(list[0].prev_hash, list[1].hash);
+    assert_eq!(list[2].prev_hash, ir110_store::AUDIT_GENESIS);
+    assert_eq!(s.case_audit(1).await.unwrap().len(), 1);
+    let v = s.verify_audit().await.unwrap();
+    assert_eq!((v.entries, v.first_broken), (3, None));
+    // The database refuses changes; someone who gets around that breaks the chain.
+    assert!(
+        s.append_audit(&NewAudit {
+            actor: String::new(),
+            action: String::new(),
+            object: String::new(),
+            client_id: None,
+            case_id: None,
+            detail: serde_json::Value::Null,
+        })
+        .await
+        .is_ok()
+    );
+    match s.backend() {
+        Backend::Sqlite => {
+            db.raw(
+                "DROP TRIGGER audit_log_no_update; \
+                 UPDATE audit_log SET detail = '{\"i\":9}' WHERE seq = 2",
+            )
+            .await
+        }
+        _ => {
+            db.raw(
+                "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only; \
+                 UPDATE audit_log SET detail = '{\"i\":9}' WHERE seq = 2",
+            )
+            .await
+        }
+    }
+    assert_eq!(s.verify_audit().await.unwrap().first_broken, Some(2));
+}
+
+async fn sessions_tokens_and_login_failures(db: &TestDb) {
+    let s = &db.store;
+    let w = world(s).await;
+    let later = Utc::now() + Duration::hours(1);
+    s.create_session("anon", None, "c1", later).await.unwrap();
+    s.create_session("logged", Some(w.viewer), "c2", later)
+        .await
+        .unwrap();
+    s.create_session(
+        "old",
+        Some(w.viewer),
+        "c3",
+        Utc::now() - Duration::seconds(1),
+    )
+    .await
+    .unwrap();
+    assert!(s.session("anon").await.unwrap().unwrap().user.is_none());
+    let logged = s.session("logged").await.unwrap().unwrap();
+    assert_eq!(
+        (logged.user.unwrap().id, logged.csrf.as_str()),
+        (w.viewer, "c2")
+    );
+    assert!(s.session("old").await.unwrap().is_none(), "expired");
+    s.delete_session("anon").await.unwrap();
+    assert!(s.session("anon").await.unwrap().is_none());
+    let t = s
+        .create_token(
+            w.responder,
+            "laptop",
+            "digest1",
+            TokenScope::Upload,
+            Some(w.a),
+        )
+        .await
+        .unwrap();
+    let (found, owner) = s.token("digest1").await.unwrap().unwrap();
+    assert_eq!((found, owner.id), (t, w.responder));
+    assert!(s.token("digest2").await.unwrap().is_none());
+    let t0 = Utc::now() - Duration::minutes(20);
+    s.record_login_failure("user:x", t0).await.unwrap();
+    for _ in 0..3 {
+        s.record_login_failure("user:x", Utc::now()).await.unwrap();
+    }
+    let since = Utc::now() - Duration::minutes(15);
+    assert_eq!(s.count_login_failures("user:x", since).await.unwrap(), 3);
+    assert_eq!(s.count_login_failures("user:y", since).await.unwrap(), 0);
+    s.clear_login_failures("user:x").await.unwrap();
+    assert_eq!(s.count_login_failures("user:x", t0).await.unwrap(), 0);
+}
+
+async fn tasks_appi_custody_and_quotes_respect_scope(db: &TestDb) {
+    let s = &db.store;
+    let w = world(s).await;
+    let resp = Scope::user(w.responder);
+    let task = |k: &str| NewTask {
+        key: k.into(),
+        phase: Phase::FirstAid,
+        title: ["題".into(), "Title".into()],
+        description: ["説明".into(), "Desc".into()],
+    };
+    assert_eq!(
+        s.add_tasks(w.case_b, &[task("x.a"), task("x.b")])
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        s.add_tasks(w.case_b, &[task("x.b"), task("x.c")])
+            .await
+            .unwrap(),
+        1
+    );
+    let all = s.tasks_in_scope(&Scope::all(), w.case_b).await.unwrap();
+    assert_eq!(
+        all.iter().map(|t| t.key.as_str()).collect::<Vec<_>>(),
+        ["x.a", "x.b", "x.c"]
+    );
+    assert!(s.tasks_in_scope(&resp, w.case_b).await.unwrap().is_empty());
+    assert!(s.task_in_scope(&resp, all[0].id).await.unwrap().is_none());
+    assert!(
+        s.set_task_done(&resp, all[0].id, true, "r")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let done = s
+        .set_task_done(&Scope::all(), all[0].id, true, "yamada")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.done_by.as_deref(), Some("yamada"));
+    let d = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    assert!(
+        s.set_appi(&resp, w.case_b, d, true, "r")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.appi_in_scope(&Scope::all(), w.case_b)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let m = s
+        .set_appi(&resp, w.case_a, d, true, "r")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(m.unauthorized);
+    let m = s
+        .set_appi(&resp, w.case_a, d, false, "r")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!m.unauthorized, "re-marking replaces");
+    s.set_appi(&Scope::all(), w.case_b, d, true, "a")
+        .await
+        .unwrap();
+    // A's NDA is not recorded: its clock stays off the cross-client list.
+    assert_eq!(s.appi_marks_in_scope(&Scope::all()).await.unwrap().len(), 1);
+    assert_eq!(s.appi_marks_in_scope(&resp).await.unwrap().len(), 0);
+    let item = s
+        .add_evidence(&NewEvidence::new(
+            w.case_b,
+            "HDD S/N 1",
+            "medium",
+            "safe",
+            "a",
+        ))
+        .await
+        .unwrap();
+    let ev = NewCustody {
+        at: Utc.with_ymd_and_hms(2026, 11, 21, 1, 0, 0).unwrap(),
+        action: "sealed".into(),
+        actor: "a".into(),
+        place: "office".into(),
+        seal: "S-1".into(),
+        sha256: None,
+        note: String::new(),
+    };
+    assert!(s.add_custody(&resp, item.id, &ev).await.unwrap().is_none());
+    assert!(s.evidence_in_scope(&resp, item.id).await.unwrap().is_none());
+    assert!(
+        s.evidence_of_case_in_scope(&resp, w.case_b)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    s.add_custody(&Scope::all(), item.id, &ev)
+        .await
+        .unwrap()
+        .unwrap();
+    let bad = NewCustody {
+        action: "lost".into(),
+        ..ev.clone()
+    };
+    assert!(s.add_custody(&Scope::all(), item.id, &bad).await.is_err());
+    assert_eq!(
+        s.custody_in_scope(&Scope::all(), item.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(s.custody_in_scope(&resp, item.id).await.unwrap().is_empty());
+    let q = NewQuote {
+        lines: vec![QuoteLine {
+            code: "hearing".into(),
+            name: ["状況ヒアリング".into(), "Hearing".into()],
+            unit: ["式".into(), "lot".into()],
+            unit_price: 1000,
+            quantity: 2,
+            amount: 2000,
+        }],
+        subtotal: 2000,
+        tax: 200,
+        total: 2200,
+        created_by: "a".into(),
+    };
+    assert!(s.create_quote(&resp, w.case_b, &q).await.unwrap().is_none());
+    let stored = s
+        .create_quote(&Scope::all(), w.case_b, &q)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.quote, q);
+    assert!(s.quote_in_scope(&resp, stored.id).await.unwrap().is_none());
+    assert_eq!(
+        s.quotes_in_scope(&Scope::all(), w.case_b)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+async fn imports_page_the_timeline_with_recorded_times(db: &TestDb) {
+    let s = &db.store;
+    let w = world(s).await;
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+    let events: Vec<Event> = (0..25)
+        .map(|i| {
+            Event::new(
+                t0 + Duration::minutes(i / 2), // pairs share a time: the id breaks the tie
+                "eventlog",
+                "logon",
+                SourceRef::file("Security.evtx"),
+                format!("event {i}"),
+            )
+        })
+        .collect();
+    let finding = Finding::new(
+        "eventlog",
+        "eventlog.x",
+        Severity::High,
+        Category::InitialAccess,
+        Message::new("k"),
+    );
+    let (import, summary) = s
+        .import_report(
+            w.case_b,
+            "a",
+            "ab12",
+            "0.1.0",
+            std::slice::from_ref(&finding),
+            &events,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (import.findings, import.events, summary.inserted),
+        (1, 25, 1)
+    );
+    let resp = Scope::user(w.responder);
+    assert!(
+        s.events_page(&resp, w.case_b, None, 10)
+            .await
+            .unwrap()
+            .events
+            .is_empty()
+    );
+    assert!(
+        s.findings_in_scope(&resp, w.case_b)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.imports_in_scope(&resp, w.case_b)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let all = Scope::all();
+    assert_eq!(
+        s.findings_in_scope(&all, w.case_b).await.unwrap(),
+        [finding]
+    );
+    assert_eq!(s.counts_in_scope(&all, w.case_b).await.unwrap(), (1, 25));
+    assert_eq!(
+        s.imports_in_scope(&all, w.case_b).await.unwrap(),
+        std::slice::from_ref(&import)
+    );
+    let mut messages = Vec::new();
+    let mut after = None;
+    let mut pages = 0;
+    loop {
+        let page = s.events_page(&all, w.case_b, after, 10).await.unwrap();
+        pages += 1;
+        for e in &page.events {
+            assert_eq!(e.recorded_at, Some(import.imported_at));
+            messages.push(e.event.message.clone());
+        }
+        match page.next {
+            Some(k) => after = Some(k),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    let expected: Vec<String> = (0..25).map(|i| format!("event {i}")).collect();
+    assert_eq!(messages, expected);
+}
