@@ -47,10 +47,17 @@ impl TestDb {
     /// A store in a new schema of the test server, or `None` (with a note) when none is set.
     async fn postgres(test: &str) -> Option<TestDb> {
         let Ok(admin_url) = std::env::var(PG_ENV) else {
-            eprintln!(
-                "skipped {test} on PostgreSQL: {PG_ENV} is not set \
-                 (run `eval \"$(bash .ci/postgres.sh)\"` to start a local server)"
-            );
+            // Once per run, and past the test harness's output capture so that it shows.
+            static SAID: std::sync::Once = std::sync::Once::new();
+            SAID.call_once(|| {
+                use std::io::Write as _;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "note: the postgres::* store tests are skipped: {PG_ENV} is not set \
+                     (run `eval \"$(bash .ci/postgres.sh)\"` to start a local server)"
+                );
+            });
+            eprintln!("skipped {test} on PostgreSQL: {PG_ENV} is not set");
             return None;
         };
         static NEXT: AtomicU64 = AtomicU64::new(0);
