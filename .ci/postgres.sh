@@ -82,7 +82,22 @@ if [ ! -s "$DATA/PG_VERSION" ]; then
     }
 fi
 
-if as_user "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
+# A server killed with its machine session leaves postmaster.pid and a socket lock behind; if
+# their PID now belongs to some other process, PostgreSQL would refuse to start. Remove them
+# when that PID is not a running postgres.
+pid_is_postgres() {
+    local pid
+    pid="$(head -n 1 "$1" 2>/dev/null || true)"
+    [ -n "$pid" ] && [ "$(ps -o comm= -p "$pid" 2>/dev/null || true)" = "postgres" ]
+}
+for lock in "$DATA/postmaster.pid" "$BASE/.s.PGSQL.$PORT.lock"; do
+    if [ -f "$lock" ] && ! pid_is_postgres "$lock"; then
+        say "removing stale $lock"
+        rm -f "$lock"
+    fi
+done
+
+if [ -f "$DATA/postmaster.pid" ] && as_user "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
     say "server already running"
 else
     say "starting the server on 127.0.0.1:$PORT (log: $LOG)"
