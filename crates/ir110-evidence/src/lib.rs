@@ -87,6 +87,7 @@ mod tests {
             "evidence.cli.custody-added",
             "evidence.cli.record-written",
             "evidence.cli.key-differs",
+            "evidence.cli.registered",
             "evidence.collect.summary",
             "evidence.collect.failed-file",
             "evidence.collect.empty-targets",

@@ -38,6 +38,19 @@ fn when(t: DateTime<Utc>, lang: Lang) -> String {
     }
 }
 
+/// `1962356752` → `1,962,356,752`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Groups a hex string in blocks of 8 for reading aloud and comparing on paper.
 fn grouped(hex: &str) -> String {
     hex.as_bytes()
@@ -137,7 +150,11 @@ th{{background:#eee;white-space:nowrap;width:12em}}td.num{{text-align:right}}cod
     }
     let _ = writeln!(html, "</table>\n<h2>{}</h2>\n<table>", t("section-counts"));
     for (k, v) in &counts {
-        let _ = writeln!(html, "<tr><th>{k}</th><td class=\"num\">{v}</td></tr>");
+        let _ = writeln!(
+            html,
+            "<tr><th>{k}</th><td class=\"num\">{}</td></tr>",
+            thousands(*v)
+        );
     }
     let _ = writeln!(
         html,
@@ -230,4 +247,21 @@ th{{background:#eee;white-space:nowrap;width:12em}}td.num{{text-align:right}}cod
         t("footer"),
     );
     Ok(html)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_962_356_752), "1,962,356,752");
+        assert_eq!(grouped("0123456789abcdef01"), "01234567 89abcdef 01");
+        assert_eq!(
+            esc("<a href=\"x\">&</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
+        );
+    }
 }

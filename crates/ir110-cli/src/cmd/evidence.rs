@@ -278,7 +278,8 @@ fn register_in_store(
 ) -> Option<i64> {
     let store = ctx.store().ok()?;
     let case = ctx.block_on(store.case_by_reference(&args.case)).ok()?;
-    let location = std::path::absolute(&summary.package).unwrap_or_else(|_| summary.package.clone());
+    let location =
+        std::path::absolute(&summary.package).unwrap_or_else(|_| summary.package.clone());
     let label = format!(
         "package {}",
         args.description
