@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs. Idempotent; installs only what is missing.
 #   util-linux            setpriv: run the CLI as an unprivileged user to test unreadable files
+#   chromium nodejs npm   the ir110-server browser test (headless chromium driven by playwright-core)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 need=()
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ "${#need[@]}" -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
         echo "packages.sh: missing ${need[*]}; install them (apt-get install ${need[*]})" >&2

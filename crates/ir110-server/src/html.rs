@@ -49,7 +49,7 @@ padding:.15rem .6rem;border-radius:4px}main{max-width:1180px;margin:1.2rem auto;
 h1{font-size:1.45rem;margin:.4rem 0 1rem}h2{font-size:1.1rem;margin:1.6rem 0 .6rem;border-left:4px solid #12315a;\
 padding-left:.5rem}.card{background:#fff;border:1px solid #dde3ea;border-radius:8px;padding:1rem 1.2rem;\
 margin-bottom:1rem}table{width:100%;border-collapse:collapse;background:#fff}th,td{text-align:left;\
-padding:.45rem .6rem;border-bottom:1px solid #e6eaf0;vertical-align:top}th{background:#eef2f7;font-weight:600;\
+padding:.45rem .6rem;border-bottom:1px solid #e6eaf0;vertical-align:top}td:first-child{white-space:nowrap}th{background:#eef2f7;font-weight:600;\
 font-size:.9rem}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}.muted{color:#66707c;\
 font-size:.9rem}.badge{display:inline-block;padding:0 .5rem;border-radius:999px;font-size:.82rem;\
 background:#e6eaf0}.sev-critical{background:#8b0000;color:#fff}.sev-high{background:#d9480f;color:#fff}\
@@ -57,7 +57,7 @@ background:#e6eaf0}.sev-critical{background:#8b0000;color:#fff}.sev-high{backgro
 .ok{background:#d3f9d8;color:#1b5e20}.warn{background:#fff3bf;color:#7a4f01}.bad{background:#ffe3e3;\
 color:#a51111}form.inline{display:flex;gap:.5rem;flex-wrap:wrap;align-items:end}label{display:block;\
 font-size:.88rem;color:#44505c}input,select,textarea{font:inherit;padding:.3rem .45rem;border:1px solid #b8c2cc;\
-border-radius:4px;background:#fff}textarea{width:100%;min-height:4rem}button{font:inherit;padding:.35rem .9rem;\
+border-radius:4px;background:#fff}textarea{width:100%;min-height:4rem}button{font:inherit;white-space:nowrap;padding:.35rem .9rem;\
 border-radius:4px;border:1px solid #12315a;background:#12315a;color:#fff;cursor:pointer}\
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(260px,1fr));gap:1rem}.notice{padding:.7rem 1rem;\
 border-radius:6px;margin-bottom:1rem}.pager{margin:.8rem 0;display:flex;gap:1rem}dl{display:grid;\

@@ -155,6 +155,16 @@ impl Config {
         })
     }
 
+    /// Uses `catalog` (the CLI's, with every analyzer's messages) for rendering, adding the
+    /// server's own messages when it lacks them.
+    pub fn with_catalog(mut self, mut catalog: Catalog) -> Result<Config, ServerError> {
+        if !catalog.contains("ui.brand") {
+            catalog.add(MESSAGES)?;
+        }
+        self.catalog = catalog;
+        Ok(self)
+    }
+
     /// Replaces the price list with the one in `path` (same TOML form as the built-in one).
     pub fn with_price_list_file(mut self, path: &Path) -> Result<Config, ServerError> {
         let text = std::fs::read_to_string(path).map_err(|e| ServerError::PriceList {

@@ -21,6 +21,11 @@ fn tool(name: &str) -> bool {
 async fn browser_walks_through_a_case() {
     let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     if !tool("node") || !Path::new("/usr/bin/chromium").exists() {
+        // CI installs them (.ci/packages.sh): there a missing browser is a failure, not a skip.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "node or /usr/bin/chromium missing in CI"
+        );
         eprintln!(
             "skipped: node or /usr/bin/chromium missing (bash .ci/packages.sh installs them)"
         );
