@@ -127,6 +127,9 @@ pub struct CollectSummary {
     pub counts: Counts,
     /// Files that could not be collected, with the error (original path, error).
     pub failed: Vec<(String, String)>,
+    /// Files collected whose size changed while they were read (live logs): the copy and hash
+    /// are of what was read (original path, detail).
+    pub changed_while_read: Vec<(String, String)>,
     /// Copy targets that matched nothing.
     pub empty_targets: Vec<String>,
     /// Files whose copy from before an interruption was verified and kept.
@@ -646,6 +649,7 @@ fn seal(
         ..Counts::default()
     };
     let mut failed = Vec::new();
+    let mut changed = Vec::new();
     for f in &files {
         if f.stored.is_some() && f.sha256.is_some() {
             counts.copied += 1;
@@ -654,7 +658,11 @@ fn seal(
             counts.failed += 1;
         }
         if let Some(err) = &f.error {
-            failed.push((f.path.clone(), err.clone()));
+            if f.stored.is_some() {
+                changed.push((f.path.clone(), err.clone()));
+            } else {
+                failed.push((f.path.clone(), err.clone()));
+            }
         }
     }
     let profile = CompiledProfile::from_yaml(&state.profile_name, &state.profile_yaml)?;
@@ -721,6 +729,7 @@ fn seal(
         profile: state.profile_name.clone(),
         counts,
         failed,
+        changed_while_read: changed,
         empty_targets,
         reused,
         manifest_sha256,

@@ -90,6 +90,7 @@ mod tests {
             "evidence.cli.registered",
             "evidence.collect.summary",
             "evidence.collect.failed-file",
+            "evidence.collect.changed-file",
             "evidence.collect.empty-targets",
             "evidence.collect.package",
             "evidence.verify.ok",

@@ -174,7 +174,12 @@ th{{background:#eee;white-space:nowrap;width:12em}}td.num{{text-align:right}}cod
     let failed: Vec<_> = manifest
         .files
         .iter()
-        .filter(|f| f.error.is_some())
+        .filter(|f| f.error.is_some() && f.stored.is_none())
+        .collect();
+    let changed: Vec<_> = manifest
+        .files
+        .iter()
+        .filter(|f| f.error.is_some() && f.stored.is_some())
         .collect();
     if !failed.is_empty() || !manifest.empty_targets.is_empty() {
         let _ = writeln!(html, "<h2>{}</h2>\n<table>", t("section-missing"));
@@ -192,6 +197,18 @@ th{{background:#eee;white-space:nowrap;width:12em}}td.num{{text-align:right}}cod
                 "<tr><th>{}</th><td>{}</td></tr>",
                 t("empty-targets"),
                 esc(&manifest.empty_targets.join(", "))
+            );
+        }
+        let _ = writeln!(html, "</table>");
+    }
+    if !changed.is_empty() {
+        let _ = writeln!(html, "<h2>{}</h2>\n<table>", t("section-changed"));
+        for f in changed {
+            let _ = writeln!(
+                html,
+                "<tr><th><code>{}</code></th><td>{}</td></tr>",
+                esc(&f.path),
+                esc(f.error.as_deref().unwrap_or(""))
             );
         }
         let _ = writeln!(html, "</table>");

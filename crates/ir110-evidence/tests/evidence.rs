@@ -496,6 +496,48 @@ fn unreadable_file_is_recorded_and_the_run_goes_on() {
     assert!(html.contains("/var/log/auth.log"));
 }
 
+/// A reader that yields more than `stat` said, as a log written to during collection does.
+struct GrowingReader;
+impl SourceReader for GrowingReader {
+    fn open(&self, path: &Path) -> io::Result<Box<dyn Read + Send>> {
+        let f = fs::File::open(path)?;
+        if path.file_name() == Some(OsStr::new("syslog")) {
+            return Ok(Box::new(f.chain(&b"appended while collecting\n"[..])));
+        }
+        Ok(Box::new(f))
+    }
+}
+
+#[test]
+fn file_growing_during_collection_is_collected_and_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    linux_tree(&src);
+    let out = dir.path().join("pkg");
+    let k = key();
+    let mut o = options(&src, &out, &k);
+    o.reader = &GrowingReader;
+    let s = collect(&o).unwrap();
+    assert_eq!(s.counts.copied, 7);
+    assert_eq!(s.counts.failed, 0);
+    assert_eq!(s.failed, vec![]);
+    assert_eq!(
+        s.changed_while_read,
+        vec![(
+            "/var/log/syslog".to_owned(),
+            "size changed while reading: 36 bytes at listing time, 62 bytes read".to_owned()
+        )]
+    );
+    assert_eq!(verify(&out).unwrap().failures, vec![]);
+    let html = preservation_record(&out, Lang::Ja).unwrap();
+    assert!(html.contains("読み取り中に変化したファイル"));
+    assert_eq!(
+        html.matches("/var/log/syslog").count(),
+        1,
+        "listed once, not as missing"
+    );
+}
+
 #[test]
 fn chmod_000_file_is_recorded_when_not_root() {
     if rustix::process::geteuid().is_root() {

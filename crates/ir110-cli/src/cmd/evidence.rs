@@ -175,6 +175,7 @@ pub fn run_collect(args: CollectArgs, ctx: &Context) -> Result<ExitCode> {
             "profile": summary.profile,
             "counts": summary.counts,
             "failed": summary.failed,
+            "changed_while_read": summary.changed_while_read,
             "empty_targets": summary.empty_targets,
             "reused": summary.reused,
             "manifest_sha256": summary.manifest_sha256,
@@ -205,6 +206,16 @@ pub fn run_collect(args: CollectArgs, ctx: &Context) -> Result<ExitCode> {
             "  {}",
             ctx.render(
                 &Message::new("evidence.collect.failed-file")
+                    .arg("path", path)
+                    .arg("error", error)
+            )
+        );
+    }
+    for (path, error) in &summary.changed_while_read {
+        println!(
+            "  {}",
+            ctx.render(
+                &Message::new("evidence.collect.changed-file")
                     .arg("path", path)
                     .arg("error", error)
             )
