@@ -101,7 +101,11 @@ fn main() {
     let mut hits = 0usize;
     let mut passes = 0usize;
     let t = Instant::now();
-    while t.elapsed() < Duration::from_secs(3) {
+    let budget = std::env::var("BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3);
+    while t.elapsed() < Duration::from_secs(budget) {
         hits = 0;
         for r in &records {
             hits += set.matches(r).count();

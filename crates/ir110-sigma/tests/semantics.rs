@@ -565,3 +565,35 @@ fn catalogue_has_every_key() {
     }
     assert!(cat.contains("sigma.summary"));
 }
+
+#[test]
+fn hayabusa_correlation_before_its_rule_in_one_file() {
+    // Hayabusa's layout: the correlation document first, the base rule after it, null
+    // `tags`/`falsepositives`, a scalar `references`, extra keys (`ruletype`, `sample-evtx`).
+    let text = "title: PW Guessing\nid: c1\nstatus: test\nreferences: https://example.invalid/x\ntags:\n    - attack.t1110.003\ncorrelation:\n    type: event_count\n    rules:\n        - r1\n    group-by:\n        - IpAddress\n    timespan: 5m\n    condition:\n        gte: 2\nlevel: medium\nruletype: Hayabusa\n\n---\n\ntitle: Failed Logon - Incorrect Password\nid: r1\nstatus: test\ntags:\nlogsource:\n    product: windows\n    service: security\ndetection:\n    selection:\n        Channel: Security\n        EventID: 4625\n        SubStatus: \"0xc000006a\"\n    filter:\n       IpAddress: \"-\"\n    condition: selection and not filter\nfalsepositives:\nlevel: informational\nruletype: Hayabusa\n\nsample-evtx: |\n    <Event/>\n";
+    let (set, diags) = RuleSet::from_sources(&[("h.yml", text)], &LoadOptions::default());
+    assert!(diags.is_empty(), "{diags:#?}");
+    assert_eq!((set.counts().rules, set.counts().correlations), (1, 1));
+    assert_eq!(
+        set.correlations()[0].meta.references,
+        ["https://example.invalid/x"]
+    );
+    let mut c = Correlator::new(&set);
+    for (t, ip) in [
+        ("2024-01-01T00:00:00Z", "10.0.0.9"),
+        ("2024-01-01T00:01:00Z", "10.0.0.9"),
+        ("2024-01-01T00:01:30Z", "-"),
+    ] {
+        let r = record(
+            &json!({"Channel": "Security", "EventID": 4625, "SubStatus": "0xC000006A", "IpAddress": ip}),
+        );
+        for m in set.matches(&r) {
+            assert!(c.wants(m.rule_ref));
+            c.observe(&m, at(t), &r);
+        }
+    }
+    let fired = c.finish();
+    assert_eq!(fired.len(), 1);
+    assert_eq!(fired[0].rule_id.as_deref(), Some("c1"));
+    assert_eq!(fired[0].count, 2);
+}
