@@ -58,11 +58,12 @@ fn split_target(target: &str) -> (String, String) {
 /// Parses a combined/common line: `host ident user [time] "request" status bytes "ref" "ua"`.
 pub(crate) fn parse_combined(line: &str) -> Option<HttpRequest> {
     let open = line.find(" [")?;
-    let head: Vec<&str> = line[..open].split(' ').collect();
     // `vhost:port host ident user` or `host ident user`.
-    let client = match head.len() {
-        3 => head[0],
-        4 => head[1],
+    let mut head = line[..open].split(' ');
+    let (a, b) = (head.next()?, head.next()?);
+    let client = match (head.next(), head.next(), head.next()) {
+        (Some(_), None, _) => a,
+        (Some(_), Some(_), None) => b,
         _ => return None,
     };
     let rest = &line[open + 2..];

@@ -168,16 +168,23 @@ pub(crate) fn percent_decode(s: &str) -> String {
 
 /// The normalised target matched against the patterns.
 pub(crate) fn normalise(req: &HttpRequest) -> String {
-    let raw = if req.query.is_empty() {
-        req.path.clone()
-    } else {
-        format!("{}?{}", req.path, req.query)
-    };
-    let mut t = percent_decode(&raw);
-    if t.contains('%') {
-        t = percent_decode(&t);
+    let mut raw = String::with_capacity(req.path.len() + req.query.len() + 1);
+    raw.push_str(&req.path);
+    if !req.query.is_empty() {
+        raw.push('?');
+        raw.push_str(&req.query);
     }
-    t.to_lowercase()
+    // Most requests carry no escapes: skip the decoding passes for them.
+    if raw.contains(['%', '+']) {
+        raw = percent_decode(&raw);
+        if raw.contains('%') {
+            raw = percent_decode(&raw);
+        }
+    }
+    if raw.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
+        raw = raw.to_lowercase();
+    }
+    raw
 }
 
 /// The attack kinds a request shows (sorted, unique).

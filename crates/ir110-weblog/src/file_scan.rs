@@ -143,6 +143,75 @@ pub(crate) fn foreign_domains(text: &str, site: &[String]) -> Vec<String> {
     out
 }
 
+static TAINT_SOURCE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r"\$(\w+)\s*=\s*[^;]{0,200}?\$_(GET|POST|REQUEST|COOKIE|SERVER|FILES)\b").ok()
+});
+
+/// Request input reaching a dangerous call through variables: `$c = $_GET['c']; …
+/// system($c);` or `$f = $_POST['f']; $f($x);`. One pass of propagation per round (three
+/// rounds: `$a = $_POST['a']; $b = base64_decode($a); eval($b);`). Returns the byte offset of
+/// the sink and whether it is an include (a file-inclusion backdoor) rather than execution.
+fn tainted_call(text: &str) -> Option<(usize, bool)> {
+    let source = TAINT_SOURCE.as_ref()?;
+    let mut vars: Vec<String> = source
+        .captures_iter(text)
+        .filter_map(|c| c.get(1).map(|m| m.as_str().to_owned()))
+        .collect();
+    vars.sort();
+    vars.dedup();
+    if vars.is_empty() {
+        return None;
+    }
+    for _ in 0..3 {
+        let alt = vars
+            .iter()
+            .take(40)
+            .map(|v| regex::escape(v))
+            .collect::<Vec<_>>()
+            .join("|");
+        let prop = Regex::new(&format!(r"\$(\w+)\s*=\s*[^;]{{0,200}}?\$({alt})\b")).ok()?;
+        let before = vars.len();
+        vars.extend(
+            prop.captures_iter(text)
+                .filter_map(|c| c.get(1).map(|m| m.as_str().to_owned())),
+        );
+        vars.sort();
+        vars.dedup();
+        if vars.len() == before {
+            break;
+        }
+    }
+    let alt = vars
+        .iter()
+        .take(40)
+        .map(|v| regex::escape(v))
+        .collect::<Vec<_>>()
+        .join("|");
+    let sink = Regex::new(&format!(
+        r"(?i)\b(eval|assert|system|exec|shell_exec|passthru|popen|proc_open|pcntl_exec|create_function|(include|require)(_once)?)\s*\(?\s*([^;]{{0,80}})\$({alt})\b|\$({alt})\s*\("
+    ))
+    .ok()?;
+    for c in sink.captures_iter(text) {
+        let Some(m) = c.get(0) else { continue };
+        let between = c.get(4).map_or("", |g| g.as_str()).to_ascii_lowercase();
+        // Escaped or cast input is the careful pattern, not a backdoor.
+        if [
+            "escapeshellarg",
+            "escapeshellcmd",
+            "intval",
+            "(int)",
+            "basename",
+        ]
+        .iter()
+        .any(|s| between.contains(s))
+        {
+            continue;
+        }
+        return Some((m.start(), c.get(2).is_some()));
+    }
+    None
+}
+
 /// Length of the longest run of base64 characters, and its offset.
 fn longest_base64_run(text: &[u8]) -> (usize, usize) {
     let (mut best, mut best_at, mut run, mut start) = (0, 0, 0, 0);
@@ -213,6 +282,24 @@ pub(crate) fn scan_content(
             }
         }
     }
+    if class == FileClass::Php {
+        if let Some((at, include)) = tainted_call(&text) {
+            reasons.push(Reason {
+                rule: if include {
+                    "heuristic.request-to-include".into()
+                } else {
+                    "heuristic.request-to-exec".into()
+                },
+                kind: "webshell".into(),
+                line: Some(line_of(&text, at)),
+            });
+            severity = severity.max(if include {
+                ir110_model::Severity::High
+            } else {
+                ir110_model::Severity::Critical
+            });
+        }
+    }
     if matches!(
         class,
         FileClass::Php | FileClass::Jsp | FileClass::Aspx | FileClass::Js
@@ -256,5 +343,31 @@ mod tests {
         );
         assert_eq!(d, ["cdn-jq.example.ru"]);
         assert_eq!(longest_base64_run(b"ab cdef==").0, 6);
+    }
+
+    #[test]
+    fn taint_through_variables() {
+        assert_eq!(
+            tainted_call("<?php $c = $_GET['c']; system($c);").map(|t| t.1),
+            Some(false)
+        );
+        assert!(
+            tainted_call("<?php $a = $_POST['a']; $b = base64_decode($a); eval($b);").is_some()
+        );
+        assert!(tainted_call("<?php $f = $_REQUEST['f']; $f($_REQUEST['x']);").is_some());
+        assert_eq!(
+            tainted_call("<?php $p = $_GET['page']; include($p . '.php');").map(|t| t.1),
+            Some(true)
+        );
+        // Careful code.
+        assert!(
+            tainted_call("<?php $f = $_POST['file']; exec('convert ' . escapeshellarg($f));")
+                .is_none()
+        );
+        assert!(tainted_call("<?php $id = (int) $_GET['id']; echo get_post($id);").is_none());
+        assert!(
+            tainted_call("<?php $e = sanitize_email($_POST['e']); wp_mail($e, 's', 'm');")
+                .is_none()
+        );
     }
 }

@@ -279,7 +279,7 @@ fn baseline_lists_added_changed_removed() {
 #[test]
 fn jsp_aspx_and_obfuscated_php_shells_match_rules() {
     // Generated here, never stored: classic one-liners of each family.
-    let samples: [(&str, &str, &str); 6] = [
+    let samples: [(&str, &str, &str); 7] = [
         (
             "a.jsp",
             "<%@ page import=\"java.io.*\" %><% Process p = Runtime.getRuntime().exec(request.getParameter(\"cmd\")); %>",
@@ -309,6 +309,11 @@ fn jsp_aspx_and_obfuscated_php_shells_match_rules() {
             "f.php",
             "<?php file_put_contents('x.php', $_POST['body']); ?>",
             "php.request-to-file",
+        ),
+        (
+            "g.php",
+            "<?php $k = $_COOKIE['k']; $d = gzinflate(base64_decode($k)); eval($d); ?>",
+            "heuristic.request-to-exec",
         ),
     ];
     let rules = RuleSet::builtin().unwrap();
