@@ -137,7 +137,9 @@ pub fn archive_package(
             zip.finish().map_err(|e| arch_err(e.to_string()))?
         }
         ArchiveFormat::TarZst => {
-            let enc = zstd::Encoder::new(out, 3).at(dest)?;
+            let mut enc = zstd::Encoder::new(out, 3).at(dest)?;
+            // A frame checksum lets a reader tell transport damage from a bad package.
+            enc.include_checksum(true).at(dest)?;
             let mut tar = tar::Builder::new(enc);
             tar.mode(tar::HeaderMode::Deterministic);
             for (name, path) in &members {

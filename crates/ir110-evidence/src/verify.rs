@@ -72,6 +72,11 @@ pub enum VerifyFailure {
     Custody(ChainProblem),
     /// The collection was interrupted and not resumed.
     Unfinished,
+    /// The archive cannot be read (damaged in transport or storage).
+    ArchiveDamaged {
+        /// What the archive reader said, naming the entry when it can.
+        detail: String,
+    },
 }
 
 impl VerifyFailure {
@@ -125,6 +130,7 @@ impl VerifyFailure {
                 ChainProblem::Signature { entry } => m("custody-signature").arg("entry", entry),
             },
             VerifyFailure::Unfinished => m("unfinished"),
+            VerifyFailure::ArchiveDamaged { detail } => m("archive-damaged").arg("detail", detail),
         }
     }
 }
@@ -165,9 +171,27 @@ impl VerifyReport {
 /// Verifies a directory or archive package. Errors only when the path is not a package or
 /// cannot be read at all; everything wrong inside a package is a [`VerifyFailure`].
 pub fn verify(package: &Path) -> Result<VerifyReport, EvidenceError> {
-    let opened = open_package(package)?.ok_or_else(|| EvidenceError::NotAPackage {
-        path: package.to_path_buf(),
-    })?;
+    let opened = match open_package(package) {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            return Err(EvidenceError::NotAPackage {
+                path: package.to_path_buf(),
+            });
+        }
+        // A damaged archive is a verdict about the package, not a failure to run.
+        Err(EvidenceError::Archive { detail, .. }) => {
+            return Ok(VerifyReport {
+                package: package.to_path_buf(),
+                files_checked: 0,
+                recorded_errors: 0,
+                manifest_sha256: String::new(),
+                signer_fingerprint: None,
+                custody_entries: 0,
+                failures: vec![VerifyFailure::ArchiveDamaged { detail }],
+            });
+        }
+        Err(e) => return Err(e),
+    };
     let root = opened.root().to_path_buf();
     let manifest_bytes = opened.manifest_bytes().to_vec();
     let mut failures = Vec::new();

@@ -754,6 +754,19 @@ fn japanese_names_survive_collection_and_archives() {
         }
         let r = verify(&dest).unwrap();
         assert_eq!(r.failures, vec![], "{format:?}");
+        // Damage in transport: one byte in the middle of the archive.
+        let damaged = dir.path().join(format!("damaged.{}", format.extension()));
+        fs::copy(&dest, &damaged).unwrap();
+        flip(&damaged, bytes.len() / 2);
+        let f = verify(&damaged).unwrap().failures;
+        assert_eq!(f.len(), 1, "{format:?}: {f:#?}");
+        assert!(
+            matches!(
+                &f[0],
+                VerifyFailure::ArchiveDamaged { .. } | VerifyFailure::FileChanged { .. }
+            ),
+            "{format:?}: {f:#?}"
+        );
         assert_eq!(r.files_checked, 8 + 3);
         let pkg = open_package(&dest).unwrap().unwrap();
         let root = pkg.root().to_path_buf();
