@@ -1,0 +1,382 @@
+//! The `ransomware` analyzer that `ir110 triage` runs: every file except event logs is judged;
+//! damaged files and notes become timeline events; folders, notes, family and onset become
+//! findings.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use ir110_model::{
+    AnalysisContext, Analyzer, Category, Confidence, Event, Finding, Message, Problem, ProblemKind,
+    Severity, Sink, SourceFile, SourceKind, SourceRef,
+};
+use rayon::prelude::*;
+
+use crate::family::FamilyIndex;
+use crate::identify;
+use crate::record::{FileRecord, Verdict};
+use crate::scan::{ScanOptions, ScanSummary, TimelineEntry, folder_of, scan_file};
+use crate::timeline;
+
+/// The analyzer id.
+pub const ID: &str = "ransomware";
+
+/// Evidence references kept per finding (the full list is in the scan records).
+const MAX_EVIDENCE: usize = 20;
+
+/// The ransomware analyzer.
+#[derive(Debug, Default)]
+pub struct RansomwareAnalyzer {
+    /// Scan options.
+    pub options: ScanOptions,
+}
+
+impl RansomwareAnalyzer {
+    /// An analyzer with default options.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+fn event_fields(r: &FileRecord) -> Vec<(&'static str, serde_json::Value)> {
+    let mut f = vec![
+        ("file.path", serde_json::Value::from(r.path.clone())),
+        ("file.size", serde_json::Value::from(r.size)),
+        ("event.category", serde_json::Value::from("file")),
+    ];
+    if let Some(m) = r.mode {
+        f.push(("ransomware.mode", m.as_str().into()));
+    }
+    if let Some(x) = r.damaged_fraction {
+        f.push(("ransomware.damaged_fraction", x.into()));
+    }
+    if let Some(a) = &r.appended_extension {
+        f.push(("ransomware.appended_extension", a.clone().into()));
+    }
+    if !r.family_candidates.is_empty() {
+        f.push((
+            "ransomware.family_candidates",
+            r.family_candidates.clone().into(),
+        ));
+    }
+    f
+}
+
+impl Analyzer for RansomwareAnalyzer {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn accepts(&self, source: &SourceFile) -> bool {
+        source.kind != SourceKind::Evtx
+    }
+
+    fn analyze(&self, sources: &[SourceFile], ctx: &AnalysisContext, sink: &dyn Sink) {
+        let index = FamilyIndex::builtin();
+        let mut results: Vec<(&SourceFile, FileRecord)> = sources
+            .par_iter()
+            .map(|s| {
+                let mut r = scan_file(&s.path, &s.display_path, &self.options, index);
+                if r.mtime.is_none() {
+                    r.mtime = s.modified;
+                }
+                sink.progress(s.size);
+                (s, r)
+            })
+            .collect();
+        results.sort_by(|a, b| a.1.path.cmp(&b.1.path));
+        let mut summary = ScanSummary::default();
+        for (_, r) in &results {
+            summary.add(r);
+            if r.verdict == Verdict::Error {
+                let detail = r
+                    .reasons
+                    .first()
+                    .and_then(|x| x.detail.clone())
+                    .unwrap_or_default();
+                sink.problem(Problem::new(&r.path, ID, ProblemKind::Unreadable, detail));
+            }
+        }
+        summary.finish();
+        let refs: BTreeMap<String, SourceRef> = results
+            .iter()
+            .map(|(s, r)| (r.path.clone(), s.source_ref()))
+            .collect();
+        let records: Vec<FileRecord> = results.into_iter().map(|(_, r)| r).collect();
+        let source_ref = |p: &str| refs.get(p).cloned().unwrap_or_else(|| SourceRef::file(p));
+        for e in events(&records, ctx.host.as_deref(), &source_ref) {
+            sink.event(e);
+        }
+        for f in findings(&records, &summary, ctx, &source_ref) {
+            sink.finding(f);
+        }
+    }
+}
+
+/// Timeline events for scan records: `file-encrypted` and `ransom-note`, at the file's
+/// modification time (records without one give no event).
+pub fn events(
+    records: &[FileRecord],
+    host: Option<&str>,
+    source_ref: &dyn Fn(&str) -> SourceRef,
+) -> Vec<Event> {
+    let mut out = Vec::new();
+    for r in records {
+        let kind = match r.verdict {
+            Verdict::Encrypted => "file-encrypted",
+            Verdict::Note => "ransom-note",
+            _ => continue,
+        };
+        let Some(t) = r.mtime else { continue };
+        let msg = if r.verdict == Verdict::Encrypted {
+            format!(
+                "encrypted ({}): {}",
+                r.mode.map_or("?", |m| m.as_str()),
+                r.path
+            )
+        } else {
+            format!("ransom note: {}", r.path)
+        };
+        let mut e = Event::new(t, ID, kind, source_ref(&r.path), msg);
+        for (k, v) in event_fields(r) {
+            e = e.field(k, v);
+        }
+        if let Some(h) = host {
+            e = e.host(h);
+        }
+        out.push(e);
+    }
+    out
+}
+
+fn with_hosts(mut f: Finding, ctx: &AnalysisContext) -> Finding {
+    if let Some(h) = &ctx.host {
+        f = f.host(h.clone());
+    }
+    f
+}
+
+/// The cross-file findings of a scan (also used by `ir110 ransomware scan --case`).
+pub fn findings(
+    records: &[FileRecord],
+    summary: &ScanSummary,
+    ctx: &AnalysisContext,
+    source_ref: &dyn Fn(&str) -> SourceRef,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    // Encrypted files per folder.
+    let mut by_folder: BTreeMap<&str, Vec<&FileRecord>> = BTreeMap::new();
+    for r in records.iter().filter(|r| r.verdict == Verdict::Encrypted) {
+        by_folder.entry(folder_of(&r.path)).or_default().push(r);
+    }
+    for (folder, files) in &by_folder {
+        let mut modes: BTreeMap<&str, u64> = BTreeMap::new();
+        let mut exts: BTreeMap<String, u64> = BTreeMap::new();
+        for r in files {
+            *modes
+                .entry(r.mode.map_or("unknown", |m| m.as_str()))
+                .or_default() += 1;
+            if let Some(t) = identify::campaign_token(r) {
+                *exts.entry(t).or_default() += 1;
+            }
+        }
+        let high = files
+            .iter()
+            .filter(|r| r.confidence == Confidence::High)
+            .count();
+        let mut f = Finding::new(
+            ID,
+            "ransomware.encrypted-files",
+            Severity::Critical,
+            Category::Ransomware,
+            Message::new("ransomware.encrypted.title")
+                .arg("count", files.len())
+                .arg("folder", folder),
+        )
+        .key(folder)
+        .summary(
+            Message::new("ransomware.encrypted.summary")
+                .arg("count", files.len())
+                .arg("folder", folder)
+                .arg(
+                    "modes",
+                    modes
+                        .iter()
+                        .map(|(m, n)| format!("{m} {n}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+        )
+        .attack("T1486")
+        .confidence(if high * 2 >= files.len() {
+            Confidence::High
+        } else {
+            Confidence::Medium
+        })
+        .action(Message::new("ransomware.action.isolate"))
+        .action(Message::new("ransomware.action.preserve"))
+        .action(Message::new("ransomware.action.identify"))
+        .data("count", files.len())
+        .data("folder", *folder)
+        .data("modes", serde_json::to_value(&modes).unwrap_or_default())
+        .data(
+            "appended_extensions",
+            serde_json::to_value(&exts).unwrap_or_default(),
+        );
+        for r in files {
+            if let Some(t) = r.mtime {
+                f.observe(t);
+            }
+        }
+        for r in files.iter().take(MAX_EVIDENCE) {
+            f = f.evidence(source_ref(&r.path));
+        }
+        out.push(with_hosts(f, ctx));
+    }
+    // Ransom notes.
+    let notes: Vec<&FileRecord> = records
+        .iter()
+        .filter(|r| r.verdict == Verdict::Note)
+        .collect();
+    if !notes.is_empty() {
+        let mut names: Vec<&str> = notes
+            .iter()
+            .map(|r| r.path.rsplit(['/', '\\']).next().unwrap_or(&r.path))
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        let mut f = Finding::new(
+            ID,
+            "ransomware.ransom-note",
+            Severity::Critical,
+            Category::Ransomware,
+            Message::new("ransomware.note.title").arg("count", notes.len()),
+        )
+        .key(&names.join("|"))
+        .summary(
+            Message::new("ransomware.note.summary")
+                .arg("count", notes.len())
+                .arg("names", names.join(", ")),
+        )
+        .attack("T1486")
+        .confidence(Confidence::High)
+        .action(Message::new("ransomware.action.no-contact"))
+        .action(Message::new("ransomware.action.preserve"))
+        .data("count", notes.len())
+        .data("names", names.clone());
+        for r in &notes {
+            if let Some(t) = r.mtime {
+                f.observe(t);
+            }
+        }
+        for r in notes.iter().take(MAX_EVIDENCE) {
+            f = f.evidence(source_ref(&r.path));
+        }
+        out.push(with_hosts(f, ctx));
+    }
+    // Family and decryptors.
+    if summary.total.encrypted > 0 || !notes.is_empty() {
+        let id = identify::from_records(records, summary);
+        let names: Vec<String> = id.candidates.iter().map(|c| c.family.clone()).collect();
+        let (title, confidence) = match id.candidates.first() {
+            Some(c) if c.score >= 1.0 => (
+                Message::new("ransomware.family.title").arg("family", &c.family),
+                Confidence::Medium,
+            ),
+            Some(c) => (
+                Message::new("ransomware.family.title-weak").arg("family", &c.family),
+                Confidence::Low,
+            ),
+            None => (Message::new("ransomware.family.unknown"), Confidence::Low),
+        };
+        let mut f = Finding::new(
+            ID,
+            "ransomware.family",
+            Severity::High,
+            Category::Ransomware,
+            title,
+        )
+        .key("family")
+        .summary(Message::new("ransomware.family.summary").arg(
+            "candidates",
+            if names.is_empty() {
+                "-".to_owned()
+            } else {
+                names.join(", ")
+            },
+        ))
+        .attack("T1486")
+        .confidence(confidence)
+        .action(Message::new("ransomware.action.confirm-family"))
+        .data(
+            "candidates",
+            serde_json::to_value(&id.candidates).unwrap_or_default(),
+        )
+        .data("links", serde_json::to_value(&id.links).unwrap_or_default());
+        if id.candidates.iter().any(|c| {
+            c.decryptor
+                .as_ref()
+                .is_some_and(|d| d.status != crate::decryptors::Status::No)
+        }) {
+            f = f.action(Message::new("ransomware.action.try-decryptor"));
+        }
+        for p in id.notes.iter().take(3) {
+            f = f.evidence(source_ref(p));
+        }
+        out.push(with_hosts(f, ctx));
+    }
+    // Onset and patient zero.
+    let host_of = |_: &str| ctx.host.clone();
+    let tl = timeline::build(&summary.timeline, &host_of);
+    if let Some(first) = &tl.first {
+        let mut f = Finding::new(
+            ID,
+            "ransomware.onset",
+            Severity::High,
+            Category::Ransomware,
+            Message::new("ransomware.onset.title")
+                .arg("time", first.first.to_rfc3339())
+                .arg("folder", &first.place),
+        )
+        .key("onset")
+        .summary(
+            Message::new("ransomware.onset.summary")
+                .arg("first", first.first.to_rfc3339())
+                .arg("last", first.last.to_rfc3339())
+                .arg("count", first.files)
+                .arg(
+                    "rate",
+                    tl.rate_per_minute
+                        .map_or("-".to_owned(), |r| format!("{r:.1}")),
+                )
+                .arg("path", &first.first_path)
+                .arg(
+                    "note",
+                    tl.first_note
+                        .as_ref()
+                        .map_or("-".to_owned(), |(p, t)| format!("{p} ({})", t.to_rfc3339())),
+                ),
+        )
+        .attack("T1486")
+        .confidence(Confidence::Medium)
+        .action(Message::new("ransomware.action.patient-zero"))
+        .evidence(source_ref(&first.first_path))
+        .data("timeline", serde_json::to_value(&tl).unwrap_or_default());
+        f.observe(first.first);
+        f.observe(first.last);
+        if let Some((p, t)) = &tl.first_note {
+            f.observe(*t);
+            f = f.evidence(source_ref(p));
+        }
+        out.push(with_hosts(f, ctx));
+    }
+    out
+}
+
+/// Onset time of a set of timeline entries (for callers that only need the time).
+pub fn onset(entries: &[TimelineEntry]) -> Option<DateTime<Utc>> {
+    entries
+        .iter()
+        .filter(|e| e.verdict == Verdict::Encrypted)
+        .map(|e| e.mtime)
+        .min()
+}
