@@ -171,8 +171,17 @@ async fn seed(store: &Store, cases: usize, events: usize) {
             })
             .collect();
         store
-            .import_report(case.id, "bench", "seed", "bench", &[], &batch)
+            .import_report(
+                &ir110_store::Scope::all(),
+                case.id,
+                "bench",
+                "seed",
+                "bench",
+                &[],
+                &batch,
+            )
             .await
+            .unwrap()
             .unwrap();
         if i % 1000 == 999 {
             println!("seeded {} cases in {:.0?}", i + 1, started.elapsed());

@@ -143,6 +143,7 @@ pub(crate) fn router(state: AppState) -> Router {
             state.clone(),
             pages::browser_errors,
         ))
+        .layer(axum::middleware::from_fn(pages::security_headers))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }

@@ -144,6 +144,7 @@ pub(crate) async fn import(
     let (import, summary) = state
         .store
         .import_report(
+            &caller.scope,
             id,
             &caller.user.name,
             &sha256,
@@ -151,7 +152,8 @@ pub(crate) async fn import(
             &findings,
             &events,
         )
-        .await?;
+        .await?
+        .ok_or(ApiError::NotFound)?;
     record(
         &state,
         &caller.user.name,

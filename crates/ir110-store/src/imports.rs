@@ -58,36 +58,48 @@ pub struct EventPage {
 
 impl Store {
     /// Imports a report's findings (upserted by id, see [`Store::upsert_findings`]) and timeline
-    /// events (appended with the import time as recorded time) into case `case_id`, and records
-    /// the import. The events and the import record are one transaction.
+    /// events (appended with the import time as recorded time) into case `case_id` if the case
+    /// is inside `scope` (`None` otherwise, and nothing is stored). The scope is checked by the
+    /// statement that records the import; that record and the events are one transaction, and
+    /// the findings are upserted after it.
+    #[allow(clippy::too_many_arguments)] // the import's provenance, then its content
     pub async fn import_report(
         &self,
+        scope: &Scope,
         case_id: i64,
         imported_by: &str,
         sha256: &str,
         tool_version: &str,
         findings: &[Finding],
         events: &[Event],
-    ) -> Result<(ImportRecord, UpsertSummary)> {
-        let summary = self.upsert_findings(case_id, findings).await?;
+    ) -> Result<Option<(ImportRecord, UpsertSummary)>> {
         let at = now();
         let n_findings = i64::try_from(findings.len()).unwrap_or(i64::MAX);
         let n_events = i64::try_from(events.len()).unwrap_or(i64::MAX);
+        let sql = format!(
+            "INSERT INTO report_imports (case_id, imported_at, imported_by, sha256, \
+             tool_version, findings, events) SELECT c.id, $2, $3, $4, $5, $6, $7 FROM cases c \
+             WHERE c.id = $1 AND {} RETURNING id",
+            scope_clause("c.client_id", 8)
+        );
         let id = in_write_tx!(self, |tx, Db| {
-            let id = sqlx::query(
-                "INSERT INTO report_imports (case_id, imported_at, imported_by, sha256, \
-                 tool_version, findings, events) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            let Some(row) = bind_scope!(
+                sqlx::query(&sql)
+                    .bind(case_id)
+                    .bind(micros(at))
+                    .bind(imported_by)
+                    .bind(sha256)
+                    .bind(tool_version)
+                    .bind(n_findings)
+                    .bind(n_events),
+                scope
             )
-            .bind(case_id)
-            .bind(micros(at))
-            .bind(imported_by)
-            .bind(sha256)
-            .bind(tool_version)
-            .bind(n_findings)
-            .bind(n_events)
-            .fetch_one(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?
-            .int("id")?;
+            else {
+                return Ok(None);
+            };
+            let id = row.int("id")?;
             for chunk in events.chunks(EVENTS_PER_STATEMENT) {
                 let rows = chunk
                     .iter()
@@ -111,7 +123,8 @@ impl Store {
             }
             id
         });
-        Ok((
+        let summary = self.upsert_findings(case_id, findings).await?;
+        Ok(Some((
             ImportRecord {
                 id,
                 case_id,
@@ -123,7 +136,7 @@ impl Store {
                 events: n_events,
             },
             summary,
-        ))
+        )))
     }
 
     /// The imports of case `case_id` if the case is inside `scope`, oldest first.

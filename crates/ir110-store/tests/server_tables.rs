@@ -566,8 +566,23 @@ async fn imports_page_the_timeline_with_recorded_times(db: &TestDb) {
         Category::InitialAccess,
         Message::new("k"),
     );
+    assert!(
+        s.import_report(
+            &Scope::user(w.responder),
+            w.case_b,
+            "r",
+            "x",
+            "0",
+            &[],
+            &events
+        )
+        .await
+        .unwrap()
+        .is_none()
+    );
     let (import, summary) = s
         .import_report(
+            &Scope::all(),
             w.case_b,
             "a",
             "ab12",
@@ -576,6 +591,7 @@ async fn imports_page_the_timeline_with_recorded_times(db: &TestDb) {
             &events,
         )
         .await
+        .unwrap()
         .unwrap();
     assert_eq!(
         (import.findings, import.events, summary.inserted),

@@ -416,6 +416,13 @@ async fn login_rotates_the_session(h: &Harness) {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let after = r.set_cookie("ir110_session").unwrap();
     assert_ne!(after, before, "the session id changes at login");
+    assert_eq!(r.headers["x-frame-options"], "DENY");
+    assert!(
+        r.headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
     let cookie = h.headers_of_login(&r);
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
