@@ -86,6 +86,19 @@ fn main() {
         );
     }
 
+    if std::env::var_os("SHOW_NO_CHANNEL").is_some() {
+        let mut providers: std::collections::BTreeMap<String, usize> = Default::default();
+        for r in &records {
+            if !matches!(
+                ir110_sigma::Record::field(r, "Channel"),
+                Some(ir110_sigma::FieldValue::Str(_))
+            ) {
+                let p = format!("{:?}", ir110_sigma::Record::field(r, "Provider_Name"));
+                *providers.entry(p).or_default() += 1;
+            }
+        }
+        println!("records without a channel, by provider: {providers:?}");
+    }
     if std::env::var_os("SHOW_UNFILTERED").is_some() {
         let mut seen = std::collections::BTreeSet::new();
         for r in &records {

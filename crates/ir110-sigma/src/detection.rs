@@ -11,7 +11,9 @@ use std::path::Path;
 
 use crate::condition::{CondAst, pattern_matches};
 use crate::diagnostic::{Code, Diagnostic, Location};
-use crate::matcher::{Cmp, Net, RefKind, StrTest, ValueTest, build_regex, merge_contains};
+use crate::matcher::{
+    Cmp, Net, RefKind, StrTest, TimePart, ValueTest, build_regex, merge_contains,
+};
 use crate::modifier::{self, Modifier, Tok};
 use crate::record::Record;
 use crate::yaml::{Node, NodeKind};
@@ -800,6 +802,24 @@ fn compile_value(
                 Err(_) => bad(
                     ctx,
                     format!("a numeric comparison needs a number, not `{text}`"),
+                ),
+            };
+        }
+    }
+    for (m, part) in [
+        (M::Minute, TimePart::Minute),
+        (M::Hour, TimePart::Hour),
+        (M::Day, TimePart::Day),
+        (M::Week, TimePart::Week),
+        (M::Month, TimePart::Month),
+        (M::Year, TimePart::Year),
+    ] {
+        if has(m) {
+            return match text.trim().parse::<i64>() {
+                Ok(x) => Some(vec![ValueTest::TimePart(part, x)]),
+                Err(_) => bad(
+                    ctx,
+                    format!("a time-part comparison needs a whole number, not `{text}`"),
                 ),
             };
         }

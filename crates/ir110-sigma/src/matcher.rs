@@ -276,6 +276,47 @@ impl Net {
     }
 }
 
+/// The part of a timestamp a time modifier compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TimePart {
+    Minute,
+    Hour,
+    Day,
+    Week,
+    Month,
+    Year,
+}
+
+impl TimePart {
+    fn of(self, t: &chrono::NaiveDateTime) -> i64 {
+        use chrono::{Datelike, Timelike};
+        match self {
+            TimePart::Minute => i64::from(t.minute()),
+            TimePart::Hour => i64::from(t.hour()),
+            TimePart::Day => i64::from(t.day()),
+            TimePart::Week => i64::from(t.iso_week().week()),
+            TimePart::Month => i64::from(t.month()),
+            TimePart::Year => i64::from(t.year()),
+        }
+    }
+}
+
+/// Reads a timestamp as logs write it: RFC 3339 (`2024-01-02T03:04:05.678Z`, taken in UTC) or
+/// Sysmon's `2024-01-02 03:04:05.678`.
+fn parse_time(s: &str) -> Option<chrono::NaiveDateTime> {
+    let s = s.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Some(t.naive_utc());
+    }
+    [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| chrono::NaiveDateTime::parse_from_str(s, f).ok())
+}
+
 /// How a `fieldref` compares the two fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RefKind {
@@ -308,6 +349,9 @@ pub(crate) enum ValueTest {
         kind: RefKind,
         cased: bool,
     },
+    /// A part of a timestamp value equals a number (`minute`, `hour`, `day`, `week`, `month`,
+    /// `year` modifiers).
+    TimePart(TimePart, i64),
     /// A value that can never match (an unresolved placeholder).
     Never,
 }
@@ -370,6 +414,7 @@ impl ValueTest {
                 as_number(&FieldValue::Str(s)).is_some_and(|v| compare(*cmp, v, *x))
             }
             ValueTest::Null => s.is_empty(),
+            ValueTest::TimePart(part, want) => parse_time(s).is_some_and(|t| part.of(&t) == *want),
             ValueTest::Exists(_) | ValueTest::FieldRef { .. } | ValueTest::Never => false,
         }
     }
@@ -563,6 +608,19 @@ mod tests {
         assert!(g.matches(Some(FieldValue::Str("0x20")), &r));
         assert!(!g.matches(Some(FieldValue::Int(10)), &r));
         assert!(ValueTest::Num(Cmp::Gte, 10.0).matches(Some(FieldValue::Int(10)), &r));
+        let hour = ValueTest::TimePart(TimePart::Hour, 3);
+        assert!(hour.matches(Some(FieldValue::Str("2024-05-06 03:04:05.123")), &r));
+        assert!(hour.matches(Some(FieldValue::Str("2024-05-06T03:59:00Z")), &r));
+        assert!(!hour.matches(Some(FieldValue::Str("2024-05-06T04:00:00Z")), &r));
+        assert!(!hour.matches(Some(FieldValue::Str("not a time")), &r));
+        assert!(
+            ValueTest::TimePart(TimePart::Week, 19)
+                .matches(Some(FieldValue::Str("2024-05-06T00:00:00Z")), &r)
+        );
+        assert!(
+            ValueTest::TimePart(TimePart::Year, 2024)
+                .matches(Some(FieldValue::Str("2024-05-06T00:00:00+09:00")), &r)
+        );
     }
 
     #[test]

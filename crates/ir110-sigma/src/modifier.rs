@@ -37,6 +37,13 @@ pub(crate) enum Modifier {
     Expand,
     /// Hayabusa's `endswithfield`: the field ends with another field's value.
     EndsWithField,
+    /// Time-part modifiers: compare one part of a timestamp value.
+    Minute,
+    Hour,
+    Day,
+    Week,
+    Month,
+    Year,
 }
 
 impl Modifier {
@@ -66,6 +73,12 @@ impl Modifier {
             "lte" => Modifier::Lte,
             "fieldref" | "equalsfield" => Modifier::FieldRef,
             "endswithfield" => Modifier::EndsWithField,
+            "minute" => Modifier::Minute,
+            "hour" => Modifier::Hour,
+            "day" => Modifier::Day,
+            "week" => Modifier::Week,
+            "month" => Modifier::Month,
+            "year" => Modifier::Year,
             "expand" => Modifier::Expand,
             _ => return None,
         })

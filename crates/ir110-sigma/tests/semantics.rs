@@ -597,3 +597,28 @@ fn hayabusa_correlation_before_its_rule_in_one_file() {
     assert_eq!(fired[0].rule_id.as_deref(), Some("c1"));
     assert_eq!(fired[0].count, 2);
 }
+
+#[test]
+fn time_part_modifiers() {
+    assert!(hit(
+        &sel("UtcTime|hour: 3"),
+        json!({"UtcTime": "2024-05-06 03:04:05.123"})
+    ));
+    assert!(!hit(
+        &sel("UtcTime|hour: 3"),
+        json!({"UtcTime": "2024-05-06 13:04:05.123"})
+    ));
+    assert!(hit(
+        &sel("T|month: 5"),
+        json!({"T": "2024-05-06T03:04:05Z"})
+    ));
+    assert!(hit(&sel("T|day: 6"), json!({"T": "2024-05-06T03:04:05Z"})));
+    assert!(hit(
+        &sel("T|minute: 4"),
+        json!({"T": "2024-05-06T03:04:05Z"})
+    ));
+    assert_eq!(
+        diags_of("    sel:\n        T|hour: x\n    condition: sel")[0].0,
+        Code::S008
+    );
+}
