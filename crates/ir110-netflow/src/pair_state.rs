@@ -7,8 +7,8 @@
 //! seen for 13 months with a 30 %-jittered beacon costs under 1 KiB whatever its connection
 //! count.
 
-/// Bins per doubling of a log-scale histogram: ~9 % wide, fine enough to see 30 % jitter as a
-/// cluster of a few bins.
+/// Bins per doubling of a log-scale histogram: 6–12 % wide, fine enough to see 30 % jitter as
+/// a cluster of a few bins.
 const BINS_PER_OCTAVE: f64 = 8.0;
 
 /// A sparse histogram over log-scale bins: `(bin, count)` sorted by bin.
@@ -21,22 +21,26 @@ pub(crate) struct LogHistogram {
 }
 
 impl LogHistogram {
-    /// The bin of a value.
+    /// The bin of a value: octave from the float's exponent, then 8 linear steps inside the
+    /// octave from the top mantissa bits (no `log2` call: this runs twice per log line).
     pub(crate) fn bin_of(value: f64) -> u16 {
         if value < 1.0 || value.is_nan() {
-            0
-        } else {
-            (1.0 + (value.log2() * BINS_PER_OCTAVE).floor()).min(f64::from(u16::MAX)) as u16
+            return 0;
         }
+        let bits = value.min(1e15).to_bits();
+        let octave = ((bits >> 52) & 0x7ff) as i64 - 1023;
+        let step = ((bits >> 49) & 0x7) as i64;
+        (1 + octave * BINS_PER_OCTAVE as i64 + step) as u16
     }
 
-    /// The representative (geometric centre) value of a bin.
+    /// The representative (centre) value of a bin.
     pub(crate) fn value_of(bin: u16) -> f64 {
         if bin == 0 {
-            0.0
-        } else {
-            ((f64::from(bin) - 0.5) / BINS_PER_OCTAVE).exp2()
+            return 0.0;
         }
+        let b = i32::from(bin) - 1;
+        let (octave, step) = (b / BINS_PER_OCTAVE as i32, b % BINS_PER_OCTAVE as i32);
+        f64::from(octave).exp2() * (1.0 + (f64::from(step) + 0.5) / BINS_PER_OCTAVE)
     }
 
     /// Counts one value.
