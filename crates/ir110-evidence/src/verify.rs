@@ -72,6 +72,14 @@ pub enum VerifyFailure {
     Custody(ChainProblem),
     /// The collection was interrupted and not resumed.
     Unfinished,
+    /// The archive's SHA-256 differs from the one recorded in `<archive>.sha256` when it was
+    /// written.
+    ArchiveChanged {
+        /// SHA-256 in `<archive>.sha256`.
+        expected: String,
+        /// SHA-256 now.
+        actual: String,
+    },
     /// The archive cannot be read (damaged in transport or storage).
     ArchiveDamaged {
         /// What the archive reader said, naming the entry when it can.
@@ -130,6 +138,9 @@ impl VerifyFailure {
                 ChainProblem::Signature { entry } => m("custody-signature").arg("entry", entry),
             },
             VerifyFailure::Unfinished => m("unfinished"),
+            VerifyFailure::ArchiveChanged { expected, actual } => m("archive-changed")
+                .arg("expected", expected)
+                .arg("actual", actual),
             VerifyFailure::ArchiveDamaged { detail } => m("archive-damaged").arg("detail", detail),
         }
     }
@@ -171,6 +182,9 @@ impl VerifyReport {
 /// Verifies a directory or archive package. Errors only when the path is not a package or
 /// cannot be read at all; everything wrong inside a package is a [`VerifyFailure`].
 pub fn verify(package: &Path) -> Result<VerifyReport, EvidenceError> {
+    // The archive's own hash, recorded beside it when it was written, covers every byte,
+    // including zip header fields that readers ignore.
+    let archive_failure = archive_sum_failure(package);
     let opened = match open_package(package) {
         Ok(Some(p)) => p,
         Ok(None) => {
@@ -187,14 +201,17 @@ pub fn verify(package: &Path) -> Result<VerifyReport, EvidenceError> {
                 manifest_sha256: String::new(),
                 signer_fingerprint: None,
                 custody_entries: 0,
-                failures: vec![VerifyFailure::ArchiveDamaged { detail }],
+                failures: archive_failure
+                    .into_iter()
+                    .chain([VerifyFailure::ArchiveDamaged { detail }])
+                    .collect(),
             });
         }
         Err(e) => return Err(e),
     };
     let root = opened.root().to_path_buf();
     let manifest_bytes = opened.manifest_bytes().to_vec();
-    let mut failures = Vec::new();
+    let mut failures: Vec<VerifyFailure> = archive_failure.into_iter().collect();
     let manifest: Option<Manifest> = match serde_json::from_slice(&manifest_bytes) {
         Ok(m) => Some(m),
         Err(e) => {
@@ -323,4 +340,17 @@ pub fn verify(package: &Path) -> Result<VerifyReport, EvidenceError> {
         custody_entries: entries.len() as u64,
         failures,
     })
+}
+
+/// Compares an archive with `<archive>.sha256` (written by `archive_package`), when present.
+fn archive_sum_failure(package: &Path) -> Option<VerifyFailure> {
+    if !package.is_file() {
+        return None;
+    }
+    let mut sum_path = package.as_os_str().to_owned();
+    sum_path.push(".sha256");
+    let text = std::fs::read_to_string(PathBuf::from(sum_path)).ok()?;
+    let expected = text.split_whitespace().next()?.to_ascii_lowercase();
+    let (_, actual) = hash_file(package).ok()?;
+    (actual != expected).then_some(VerifyFailure::ArchiveChanged { expected, actual })
 }
