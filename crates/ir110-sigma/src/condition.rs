@@ -9,8 +9,81 @@
 //!
 //! Keywords are case-insensitive. `PATTERN` is an identifier with `*` wildcards
 //! (`selection_*`). `them` is every identifier not starting with `_`. The deprecated pipe
-//! aggregations (`selection | count() by x > 5`) are recognised and refused with their own
-//! diagnostic: correlation rules replace them.
+//! aggregations (`selection | count(field) by group > 5`) are split off by
+//! [`split_aggregation`] and evaluated as the equivalent correlation; other aggregation
+//! functions (`sum`, `avg`, `near`, …) are refused with their own diagnostic.
+
+use crate::rule::CountOp;
+
+/// A deprecated `| count(field) by group op n` aggregation.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Aggregation {
+    /// `count(field)`: distinct values of the field; `count()`: events.
+    pub field: Option<String>,
+    /// `by group`.
+    pub group_by: Option<String>,
+    pub op: CountOp,
+    pub value: f64,
+}
+
+/// Splits `cond | count(...) by x > n` into the condition and the aggregation. `Ok(None)` when
+/// there is no pipe.
+pub(crate) fn split_aggregation(s: &str) -> Result<Option<(&str, Aggregation)>, CondError> {
+    let Some(pipe) = s.find('|') else {
+        return Ok(None);
+    };
+    let (left, right) = (&s[..pipe], s[pipe + 1..].trim());
+    let err = |message: &str| CondError {
+        message: message.to_owned(),
+        offset: pipe,
+        aggregation: true,
+    };
+    let Some(rest) = right.strip_prefix("count(") else {
+        return Err(err(
+            "only the `count()` aggregation is supported (`sum`, `avg`, `min`, `max`, `near` are not)",
+        ));
+    };
+    let close = rest
+        .find(')')
+        .ok_or_else(|| err("`count(` is not closed"))?;
+    let field = Some(rest[..close].trim())
+        .filter(|f| !f.is_empty())
+        .map(str::to_owned);
+    let mut rest = rest[close + 1..].trim();
+    let mut group_by = None;
+    if let Some(r) = rest.strip_prefix("by ") {
+        let r = r.trim_start();
+        let end = r
+            .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '='))
+            .unwrap_or(r.len());
+        group_by = Some(r[..end].to_owned());
+        rest = r[end..].trim();
+    }
+    let (op, num) = [
+        (">=", CountOp::Gte),
+        ("<=", CountOp::Lte),
+        ("==", CountOp::Eq),
+        (">", CountOp::Gt),
+        ("<", CountOp::Lt),
+        ("=", CountOp::Eq),
+    ]
+    .iter()
+    .find_map(|(t, op)| rest.strip_prefix(t).map(|n| (*op, n)))
+    .ok_or_else(|| err("an aggregation needs a comparison such as `> 5`"))?;
+    let value = num
+        .trim()
+        .parse()
+        .map_err(|_| err("the aggregation threshold must be a number"))?;
+    Ok(Some((
+        left,
+        Aggregation {
+            field,
+            group_by,
+            op,
+            value,
+        },
+    )))
+}
 
 /// A parsed, unresolved condition.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,8 +289,7 @@ pub(crate) fn parse_condition(s: &str) -> Result<CondAst, CondError> {
     let toks = tokenize(s);
     if let Some((_, off)) = toks.iter().find(|(t, _)| *t == Token::Pipe) {
         return Err(CondError {
-            message: "pipe aggregations (`| count() ...`) are deprecated; use a correlation rule"
-                .into(),
+            message: "an aggregation (`| count() ...`) is only allowed once, at the end".into(),
             offset: *off,
             aggregation: true,
         });

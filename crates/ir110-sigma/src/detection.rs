@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::condition::{CondAst, pattern_matches};
+use crate::condition::{Aggregation, CondAst, pattern_matches, split_aggregation};
 use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::matcher::{
     Cmp, Net, RefKind, StrTest, TimePart, ValueTest, build_regex, merge_contains,
@@ -112,6 +112,9 @@ pub(crate) enum Cond {
 pub(crate) struct Detection {
     pub searches: Vec<Search>,
     pub cond: Cond,
+    /// A deprecated `| count()` aggregation and the detection's `timeframe` (seconds); the
+    /// loader turns it into a correlation.
+    pub aggregation: Option<(Aggregation, Option<i64>)>,
 }
 
 impl Detection {
@@ -387,6 +390,7 @@ pub(crate) fn compile_detection(
     let mut names: Vec<String> = Vec::new();
     let mut searches = Vec::new();
     let mut condition: Option<&Node> = None;
+    let mut timeframe: Option<&Node> = None;
     let mut failed = false;
     for (k, v) in entries {
         let Some(name) = k.as_str() else {
@@ -398,7 +402,10 @@ pub(crate) fn compile_detection(
                 condition = Some(v);
                 continue;
             }
-            "timeframe" => continue,
+            "timeframe" => {
+                timeframe = Some(v);
+                continue;
+            }
             _ => {}
         }
         if names.iter().any(|n| n == name) {
@@ -438,6 +445,7 @@ pub(crate) fn compile_detection(
     };
     let mut conds = Vec::new();
     let mut used = vec![false; names.len()];
+    let mut aggregation = None;
     for cn in cond_texts {
         let Some(text) = cn.as_str() else {
             ctx.diag(
@@ -446,6 +454,20 @@ pub(crate) fn compile_detection(
                 "`condition` must be a string or a list of strings",
             );
             return None;
+        };
+        let text = match split_aggregation(text) {
+            Ok(None) => text,
+            Ok(Some((left, agg))) => {
+                let secs = timeframe
+                    .and_then(Node::as_str)
+                    .and_then(crate::rule::parse_timespan);
+                aggregation = Some((agg, secs));
+                left
+            }
+            Err(e) => {
+                ctx.diag(Code::S012, offset_loc(cn, e.offset), e.message);
+                return None;
+            }
         };
         let ast = match crate::condition::parse_condition(text) {
             Ok(a) => a,
@@ -475,7 +497,11 @@ pub(crate) fn compile_detection(
     } else {
         Cond::Or(conds)
     };
-    Some(Detection { searches, cond })
+    Some(Detection {
+        searches,
+        cond,
+        aggregation,
+    })
 }
 
 fn offset_loc(n: &Node, offset: usize) -> Location {

@@ -52,7 +52,8 @@ pub enum Code {
     S010,
     /// An `expand` placeholder with no value supplied by the caller: the value never matches.
     S011,
-    /// Deprecated aggregation (`| count() ...`) in a condition: not supported, use correlations.
+    /// An aggregation in a condition that cannot be evaluated (`sum`, `avg`, `near`, …, or a
+    /// malformed `count()`).
     S012,
     /// Two rules share one `id`: the later one is skipped.
     S013,
@@ -71,6 +72,8 @@ pub enum Code {
     S019,
     /// A value of a search identifier is empty (an empty list or mapping): it never matches.
     S020,
+    /// A deprecated `| count()` aggregation, evaluated as the equivalent correlation.
+    S021,
 }
 
 impl Code {
@@ -97,6 +100,7 @@ impl Code {
             Code::S018 => "S018",
             Code::S019 => "S019",
             Code::S020 => "S020",
+            Code::S021 => "S021",
         }
     }
 
@@ -109,7 +113,8 @@ impl Code {
             | Code::S017
             | Code::S018
             | Code::S019
-            | Code::S020 => DiagnosticSeverity::Warning,
+            | Code::S020
+            | Code::S021 => DiagnosticSeverity::Warning,
             _ => DiagnosticSeverity::Error,
         }
     }

@@ -14,6 +14,7 @@ use ir110_model::Severity;
 use crate::correlation::Correlation;
 use aho_corasick::AhoCorasick;
 
+use crate::condition::Aggregation;
 use crate::detection::{Ctx, Detection, Needles, compile_detection};
 use crate::diagnostic::{Code, Diagnostic, LoadCounts};
 use crate::logsource::{BUILTIN, Resolution};
@@ -467,6 +468,7 @@ struct Loader<'o> {
     rejected: usize,
     pending: Vec<Pending>,
     correlations: Vec<RawCorrelation>,
+    aggregations: usize,
     ids: HashSet<String>,
     diags: Vec<Diagnostic>,
 }
@@ -480,6 +482,7 @@ impl<'o> Loader<'o> {
             rejected: 0,
             pending: Vec::new(),
             correlations: Vec::new(),
+            aggregations: 0,
             ids: HashSet::new(),
             diags: Vec::new(),
         }
@@ -628,9 +631,13 @@ impl<'o> Loader<'o> {
             placeholders: &self.opts.placeholders,
             diags: &mut self.diags,
         };
-        let Some(det) = compile_detection(det_node, det_key.loc, &mut ctx) else {
+        let Some(mut det) = compile_detection(det_node, det_key.loc, &mut ctx) else {
             return false;
         };
+        let mut rule = rule;
+        if let Some((agg, secs)) = det.aggregation.take() {
+            self.add_aggregation(path, doc, &mut rule, agg, secs);
+        }
         if let Some(id) = &rule.id
             && !self.ids.insert(id.clone())
         {
@@ -644,6 +651,63 @@ impl<'o> Loader<'o> {
         }
         self.pending.push(Pending { rule, det });
         true
+    }
+
+    /// Turns a deprecated `| count()` aggregation into the correlation it means: the rule
+    /// becomes the correlation's (unreported) base rule, the correlation carries its metadata.
+    fn add_aggregation(
+        &mut self,
+        path: &Path,
+        doc: &Node,
+        rule: &mut Rule,
+        agg: Aggregation,
+        secs: Option<i64>,
+    ) {
+        use crate::rule::CorrelationKind;
+        self.aggregations += 1;
+        let name = rule
+            .name
+            .get_or_insert_with(|| format!("{}#aggregation{}", path.display(), self.aggregations))
+            .clone();
+        let kind = if agg.field.is_some() {
+            CorrelationKind::ValueCount
+        } else {
+            CorrelationKind::EventCount
+        };
+        let loc = doc
+            .get("detection")
+            .and_then(|d| d.get("condition"))
+            .map_or(doc.loc, |n| n.loc);
+        self.diags.push(Diagnostic::new(
+            Code::S021,
+            path,
+            Some(loc),
+            format!(
+                "deprecated `| count()` aggregation evaluated as a {} correlation{}",
+                if agg.field.is_some() {
+                    "value_count"
+                } else {
+                    "event_count"
+                },
+                if secs.is_none() {
+                    " over the whole input (no `timeframe`)"
+                } else {
+                    ""
+                }
+            ),
+        ));
+        self.correlations.push(RawCorrelation {
+            meta: rule.clone(),
+            kind,
+            rules: vec![(name, loc)],
+            group_by: agg.group_by.into_iter().collect(),
+            // Without a timeframe the window is the whole input: a century is plenty.
+            timespan_secs: secs.unwrap_or(100 * 365 * 86_400),
+            condition: vec![(agg.op, agg.value)],
+            field: agg.field,
+            aliases: HashMap::new(),
+            generate: false,
+        });
     }
 
     fn finish(mut self) -> (RuleSet, Vec<Diagnostic>) {

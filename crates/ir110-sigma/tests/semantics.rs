@@ -336,7 +336,7 @@ fn diagnostics_have_codes_and_locations() {
         [(Code::S008, 8, 15)]
     );
     assert_eq!(
-        diags_of("    sel:\n        A: 1\n    condition: sel | count() > 5"),
+        diags_of("    sel:\n        A: 1\n    condition: sel | near other"),
         [(Code::S012, 9, 20)]
     );
     assert_eq!(diags_of("    sel:\n        A: 1"), [(Code::S004, 6, 1)]);
@@ -559,7 +559,7 @@ fn hayabusa_conventions() {
 fn catalogue_has_every_key() {
     let cat = ir110_model::Catalog::from_sources(&[ir110_model::MESSAGES, ir110_sigma::MESSAGES])
         .unwrap();
-    for n in 1..=20 {
+    for n in 1..=21 {
         let key = format!("sigma.diag.S{n:03}");
         assert!(cat.contains(&key), "{key}");
     }
@@ -621,4 +621,33 @@ fn time_part_modifiers() {
         diags_of("    sel:\n        T|hour: x\n    condition: sel")[0].0,
         Code::S008
     );
+}
+
+#[test]
+fn deprecated_count_aggregation_becomes_a_correlation() {
+    // Hayabusa's `*_Cnt_Deprecated` form.
+    let text = "title: Guessing\nid: agg1\nlevel: medium\nlogsource: {product: windows, service: security}\ndetection:\n    selection:\n        Channel: Security\n        EventID: 4625\n    timeframe: 5m\n    condition: selection | count(TargetUserName) by IpAddress > 1\n";
+    let (set, diags) = RuleSet::from_sources(&[("a.yml", text)], &LoadOptions::default());
+    assert_eq!(
+        diags.iter().map(|d| d.code).collect::<Vec<_>>(),
+        [Code::S021]
+    );
+    assert_eq!((set.counts().rules, set.counts().correlations), (1, 1));
+    let mut c = Correlator::new(&set);
+    for (t, user) in [
+        ("2024-01-01T00:00:00Z", "a"),
+        ("2024-01-01T00:01:00Z", "b"),
+        ("2024-01-01T00:09:00Z", "c"),
+    ] {
+        let r = record(
+            &json!({"Channel": "Security", "EventID": 4625, "IpAddress": "1.2.3.4", "TargetUserName": user}),
+        );
+        for m in set.matches(&r) {
+            assert!(!m.report);
+            c.observe(&m, at(t), &r);
+        }
+    }
+    let fired = c.finish();
+    assert_eq!(fired.len(), 1);
+    assert_eq!((fired[0].title.as_str(), fired[0].count), ("Guessing", 2));
 }
