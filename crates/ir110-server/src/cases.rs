@@ -185,6 +185,59 @@ pub(crate) async fn create(
     Ok(Done::new(&input, StatusCode::CREATED, case, to))
 }
 
+/// The intake form: title and incident types.
+#[derive(Deserialize)]
+pub(crate) struct IntakeIn {
+    title: String,
+    #[serde(default)]
+    types: Vec<IncidentType>,
+}
+
+/// `POST /api/cases/{id}/intake`: edits the intake data (allowed before the NDA); types added
+/// bring their playbook tasks (tasks already on the case are kept once).
+pub(crate) async fn set_intake(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    input: Input<IntakeIn>,
+) -> ApiResult<Done<Case>> {
+    caller.check_write(input.csrf.as_deref(), false)?;
+    let before = case_for(&state, &caller, id).await?;
+    let types = if input.value.types.is_empty() {
+        before.case.types.clone()
+    } else {
+        input.value.types.clone()
+    };
+    let after = state
+        .store
+        .set_case_intake(&caller.scope, id, &input.value.title, &types)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let added: Vec<IncidentType> = after
+        .case
+        .types
+        .iter()
+        .copied()
+        .filter(|t| !before.case.types.contains(t))
+        .collect();
+    let tasks = state.store.add_tasks(id, &playbook_tasks(&added)?).await?;
+    record(
+        &state,
+        &caller.user.name,
+        "case.intake",
+        format!("case:{id}"),
+        (Some(after.case.client_id), Some(id)),
+        serde_json::json!({"title": after.case.title, "types": after.case.types, "tasks_added": tasks}),
+    )
+    .await?;
+    Ok(Done::new(
+        &input,
+        StatusCode::OK,
+        after.case,
+        format!("/cases/{id}"),
+    ))
+}
+
 /// The phase form.
 #[derive(Deserialize)]
 pub(crate) struct PhaseIn {
@@ -439,6 +492,36 @@ pub(crate) async fn page(
         opened_l = ui.t("ui.case.opened"),
         opened = jst(case.opened_at),
     );
+    if writer {
+        let selected: String = IncidentType::ALL
+            .iter()
+            .map(|t| {
+                format!(
+                    "<option value=\"{}\"{}>{}</option>",
+                    t.as_str(),
+                    if case.types.contains(t) {
+                        " selected"
+                    } else {
+                        ""
+                    },
+                    ui.t(&format!("incident.{}", t.as_str()))
+                )
+            })
+            .collect();
+        let _ = write!(
+            body,
+            "<details class=\"noprint\"><summary>{}</summary><form class=\"inline\" method=\"post\" \
+             action=\"/api/cases/{id}/intake\">{}<label style=\"flex:1\">{}<br><input name=\"title\" \
+             required style=\"width:100%\" value=\"{}\"></label><label>{}<br><select name=\"types\" \
+             multiple size=\"4\">{selected}</select></label><button>{}</button></form></details>",
+            ui.t("ui.case.intake-edit"),
+            ui.csrf_field(),
+            ui.t("ui.case.title"),
+            esc(&case.title),
+            ui.t("ui.case.types"),
+            ui.t("ui.save"),
+        );
+    }
     if !access.nda {
         // Viewing the gated part of a case is itself a refused access: audit it.
         record(

@@ -107,6 +107,7 @@ pub const ROUTES: &[Route] = &[
     route!("GET" "/api/cases", Read, None, false, "A page of cases, newest first (?before=, ?client=)", [], get(cases::list)),
     route!("POST" "/api/cases", Write, None, false, "Open a case (creates the playbook tasks of its types)", [("client_id", "integer"), ("title", "string"), ("types", "array")], post(cases::create)),
     route!("GET" "/api/cases/{id}", Read, Some(Case), false, "A case's intake data and NDA flag", [], get(cases::get)),
+    route!("POST" "/api/cases/{id}/intake", Write, Some(Case), false, "Edit the intake data (title, incident types); allowed before the NDA", [("title", "string"), ("types", "array")], post(cases::set_intake)),
     route!("POST" "/api/cases/{id}/phase", Write, Some(Case), false, "Move the case to a phase", [("phase", "string")], post(cases::set_phase)),
     route!("POST" "/api/cases/{id}/policy", Write, Some(Case), false, "Record the policy decision", [("policy", "string"), ("decided_by", "string"), ("decided_at", "string")], post(cases::set_policy)),
     route!("GET" "/api/cases/{id}/tasks", Read, Some(Case), false, "The case's tasks", [], get(cases::tasks)),

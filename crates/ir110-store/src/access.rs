@@ -275,6 +275,52 @@ impl Store {
         })
     }
 
+    /// Edits a case's intake data (title and incident types, duplicates dropped) if the case is
+    /// inside `scope`; returns the case as it is now, or `None` when out of scope.
+    pub async fn set_case_intake(
+        &self,
+        scope: &Scope,
+        id: i64,
+        title: &str,
+        types: &[IncidentType],
+    ) -> Result<Option<CaseAccess>> {
+        let title = title.trim();
+        if title.is_empty() {
+            return Err(StoreError::Invalid {
+                what: "case title",
+                detail: "it is empty".to_owned(),
+            });
+        }
+        let mut unique: Vec<&str> = Vec::new();
+        for t in types {
+            if !unique.contains(&t.as_str()) {
+                unique.push(t.as_str());
+            }
+        }
+        let types_json = crate::store::to_json("case types", &unique)?;
+        let sql = format!(
+            "UPDATE cases SET title = $1, types = $2, updated_at = $3 WHERE id = $4 AND {}",
+            scope_clause("client_id", 5)
+        );
+        let changed = with_pool!(self, |pool, Db| {
+            bind_scope!(
+                sqlx::query(&sql)
+                    .bind(title)
+                    .bind(&types_json)
+                    .bind(crate::store::micros(crate::store::now()))
+                    .bind(id),
+                scope
+            )
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        if changed == 0 {
+            return Ok(None);
+        }
+        self.case_in_scope(scope, id).await
+    }
+
     /// Records (or clears) the client's NDA date if the client is inside `scope`.
     pub async fn set_client_nda_in_scope(
         &self,

@@ -250,6 +250,36 @@ async fn scope_is_part_of_every_query(db: &TestDb) {
             .unwrap()
             .is_none()
     );
+    assert!(
+        s.set_case_intake(&resp, w.case_b, "x", &[IncidentType::Other])
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let edited = s
+        .set_case_intake(
+            &resp,
+            w.case_a,
+            " A case (edited) ",
+            &[IncidentType::Leak, IncidentType::Emotet, IncidentType::Leak],
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(edited.case.title, "A case (edited)");
+    assert_eq!(
+        edited.case.types,
+        [IncidentType::Leak, IncidentType::Emotet]
+    );
+    assert_eq!(
+        s.case_in_scope(&all, w.case_b)
+            .await
+            .unwrap()
+            .unwrap()
+            .case
+            .title,
+        "B case"
+    );
     assert_eq!(s.cases_page(&resp, None, 50).await.unwrap().total, 1);
     assert_eq!(s.cases_page(&all, None, 50).await.unwrap().total, 2);
     assert_eq!(s.cases_page(&out, None, 50).await.unwrap().cases.len(), 0);

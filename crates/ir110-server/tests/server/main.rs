@@ -220,6 +220,9 @@ fn body_for(route: &Route, w: &World, n: usize) -> Option<Value> {
         "/api/clients/{id}/notes" => json!({"notes": "更新"}),
         "/api/access" => json!({"client_id": w.a.client, "user_id": w.resp_a_id}),
         "/api/cases" => json!({"client_id": w.a.client, "title": "t", "types": ["emotet"]}),
+        "/api/cases/{id}/intake" => {
+            json!({"title": "A case", "types": ["ransomware", "leak", "emotet"]})
+        }
         "/api/cases/{id}/phase" => json!({"phase": "first-aid"}),
         "/api/cases/{id}/policy" => json!({"policy": "evidence-first", "decided_by": "代表取締役"}),
         "/api/tasks/{id}/done" => json!({"done": true}),
@@ -613,6 +616,25 @@ async fn nda_gate_refuses_and_audits(h: &Harness) {
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{method} {path}");
         assert_eq!(r.json()["error"], "nda-required");
     }
+    // Intake data stays editable before the NDA; a new type brings its playbook tasks.
+    let r = h
+        .call(
+            "POST",
+            &format!("/api/cases/{case}/intake"),
+            Some(&admin),
+            Some(json!({"title": "Intake edited", "types": ["ransomware", "leak"]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["types"], json!(["ransomware", "leak"]));
+    let all_tasks = h.store.tasks_in_scope(&Scope::all(), case).await.unwrap();
+    let leak_tasks = ir110_playbook::tasks(ir110_model::IncidentType::Leak)
+        .unwrap()
+        .len();
+    let ransomware_tasks = ir110_playbook::tasks(ir110_model::IncidentType::Ransomware)
+        .unwrap()
+        .len();
+    assert_eq!(all_tasks.len(), ransomware_tasks + leak_tasks);
     let refused = h.store.case_audit(case).await.unwrap();
     assert_eq!(
         refused.iter().filter(|e| e.action == "nda.refused").count(),
