@@ -1,34 +1,6 @@
 //! What the engine needs from an event: the [`Record`] contract, and [`JsonRecord`].
 //!
-//! # The contract
-//!
-//! The engine never parses logs. A reader (EVTX, JSON, anything) implements [`Record`] for its
-//! own parsed event type and hands records to [`RuleSet::matches`](crate::RuleSet::matches).
-//!
-//! * **`product`** names the log's product in Sigma terms (`"windows"`, `"linux"`, …). Rules whose
-//!   `logsource.product` differs never see the record. Rules without a product are filed under
-//!   their category or service instead (`"webserver"`, `"proxy"`, `"dns"`, `"apache"`): a web
-//!   server log reader answers `"webserver"`. Rules with no log source at all, and product-less
-//!   rules that the mapping places on Windows channels (`antivirus`), see every record.
-//! * **`field(name)`** returns the value of a field by its *flat* name, the name Sigma rules use:
-//!   for a Windows event, the `System` elements by their element name (`EventID`, `Channel`,
-//!   `Computer`, `Level`, `Task`, `Keywords`, `EventRecordID`), attributes as
-//!   `Element_Attribute` (`Provider_Name`, `Provider_Guid`, `TimeCreated_SystemTime`,
-//!   `Security_UserID`, `Execution_ProcessID`), and every `EventData`/`UserData` value by its
-//!   `Name` (or leaf element name for `UserData`). A name with spaces (Defender's `Threat Name`)
-//!   must also answer without them (`ThreatName`): Sigma rules use that form. The engine also asks for the names rules use
-//!   literally, so a reader may answer dotted paths (`Event.EventData.Image`) if it can; the
-//!   engine strips the usual `Event.System.`/`Event.EventData.` prefixes before asking.
-//!   `Channel` and `EventID` are asked for first, once per record, to pick candidate rules.
-//!   Return `None` for an absent field; `Some(FieldValue::Null)` for a present, empty one is fine
-//!   (the engine treats an empty string and null alike for `field: null`).
-//! * **`for_each_value`** visits every string-like value of the record (numbers rendered as
-//!   text may be skipped), for keyword (field-less) search. Stop as soon as the callback returns
-//!   `false`. It is only called for rules with keyword searches whose field tests passed.
-//!
-//! Lookups should be cheap (a hash map or a small sorted vector of borrowed strings): a record
-//! typically meets a few dozen candidate rules, each asking for a few fields. Nothing here
-//! allocates on the engine's side.
+//! See [`Record`] for the contract a reader implements.
 
 use std::collections::HashMap;
 
@@ -74,7 +46,39 @@ impl<'a> FieldValue<'a> {
     }
 }
 
-/// An event as the Sigma engine sees it. See the [module documentation](self) for the contract.
+/// An event as the Sigma engine sees it.
+///
+/// # Contract
+///
+/// The engine never parses logs. A reader (EVTX, JSON, anything) implements [`Record`] for its
+/// own parsed event type and hands records to [`RuleSet::matches`](crate::RuleSet::matches).
+///
+/// * **`product`** names the log's product in Sigma terms (`"windows"`, `"linux"`, …). Rules whose
+///   `logsource.product` differs never see the record. Rules without a product are filed under
+///   their category or service instead (`"webserver"`, `"proxy"`, `"dns"`, `"apache"`): a web
+///   server log reader answers `"webserver"`. Rules with no log source at all, and product-less
+///   rules that the mapping places on Windows channels (`antivirus`), see every record.
+/// * **`field(name)`** returns the value of a field by its *flat* name, the name Sigma rules use:
+///   for a Windows event, the `System` elements by their element name (`EventID`, `Channel`,
+///   `Computer`, `Level`, `Task`, `Keywords`, `EventRecordID`), attributes as
+///   `Element_Attribute` (`Provider_Name`, `Provider_Guid`, `TimeCreated_SystemTime`,
+///   `Security_UserID`, `Execution_ProcessID`), and every `EventData`/`UserData` value by its
+///   `Name` (or leaf element name for `UserData`). A name with spaces (Defender's
+///   `Threat Name`) must also answer without them (`ThreatName`): Sigma rules use that form.
+///   The engine strips the usual `Event.System.`/`Event.EventData.` prefixes of rule field
+///   names before asking. `Channel` and `EventID` are asked for first, once per record, to pick
+///   candidate rules; then the prefilter asks for the fields its automata scan (`Image`,
+///   `CommandLine`, …), then the candidate rules ask for theirs.
+///   Return `None` for an absent field; `Some(FieldValue::Null)` for a present, empty one is fine
+///   (the engine treats an empty string and null alike for `field: null`).
+/// * **`for_each_value`** visits every string-like value of the record (numbers rendered as
+///   text may be skipped), for keyword (field-less) search. Stop as soon as the callback returns
+///   `false`. It is only called for rules with keyword searches whose field tests passed.
+///
+/// Lookups should be cheap (a hash map or a small vector of borrowed strings): a record asks
+/// for a few prefilter fields and meets about ten candidate rules (with all SigmaHQ rules
+/// loaded), each asking for a few fields. The engine's only per-record allocation is its
+/// candidate list.
 pub trait Record {
     /// The Sigma `logsource.product` this record belongs to, e.g. `"windows"`.
     fn product(&self) -> &str;
