@@ -726,14 +726,11 @@ impl LogonAnalytics {
                 .arg("edges", graph.edges.len())
                 .arg("hosts", hosts.len()),
         )
-        .summary(Message::new("eventlog.lateral-movement.summary").arg(
-            "accounts",
-            if spreading.is_empty() {
-                "-".to_owned()
-            } else {
-                spreading.join(", ")
-            },
-        ))
+        .summary(if spreading.is_empty() {
+            Message::new("eventlog.lateral-movement.summary-none")
+        } else {
+            Message::new("eventlog.lateral-movement.summary").arg("accounts", spreading.join(", "))
+        })
         .confidence(Confidence::Medium)
         .attack("T1021")
         .data("spreading_accounts", spreading.clone())

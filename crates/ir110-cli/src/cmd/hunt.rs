@@ -203,12 +203,24 @@ fn print_report(ctx: &Context, r: &HuntReport, top: usize) {
             }
         }
     }
+    // Pointing hunt at a whole evidence folder is normal: other files are counted, not listed.
+    let mut not_logs = 0;
     for p in &r.problems {
+        if p.kind == ir110_model::ProblemKind::Unsupported {
+            not_logs += 1;
+            continue;
+        }
         eprintln!(
             "{}: {} ({})",
             p.path,
             p.detail,
             ctx.t(&format!("problem.{}", p.kind.as_str()))
+        );
+    }
+    if not_logs > 0 {
+        eprintln!(
+            "{}",
+            ctx.render(&Message::new("hunt.cli.not-event-logs").arg("count", not_logs))
         );
     }
     let errors = r
