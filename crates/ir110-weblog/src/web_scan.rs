@@ -759,7 +759,15 @@ impl WebScan {
                 .unwrap_or(first.ts);
             let lo = t - Duration::seconds(self.options.compromise_window_secs);
             let hi = t + Duration::seconds(60);
-            let in_window = |h: &&Hit| times_usable && h.ts >= lo && h.ts <= hi && h.ts <= first.ts;
+            // The creating request comes before the file is reached and is not a request to
+            // the file itself.
+            let in_window = |h: &&Hit| {
+                times_usable
+                    && h.ts >= lo
+                    && h.ts <= hi
+                    && h.ts <= first.ts
+                    && !h.request.to_lowercase().contains(&a.url)
+            };
             let creating = self
                 .window_posts
                 .iter()

@@ -241,6 +241,59 @@ fn iis_and_gzip_logs_are_read() {
 }
 
 #[test]
+fn iis_scenario_first_compromise_with_file_times() {
+    // An IIS site: a vulnerable upload handler, then a China Chopper page in the upload folder
+    // (generated here, never stored), written one second after the upload request.
+    let dir = tempfile::tempdir().unwrap();
+    let mut site: Vec<(String, Vec<u8>)> = (0..24)
+        .map(|i| {
+            (
+                format!("pages/p{i:02}.aspx"),
+                format!("<%@ Page Language=\"C#\" %><h1>Page {i}</h1>").into_bytes(),
+            )
+        })
+        .collect();
+    site.push((
+        "default.aspx".into(),
+        b"<%@ Page Language=\"C#\" %><h1>Welcome</h1>".to_vec(),
+    ));
+    write_tree(dir.path(), &site, old());
+    let shell_time = DateTime::from_timestamp(1_768_872_601, 0).unwrap(); // 2026-01-20 01:30:01Z
+    write_tree(
+        dir.path(),
+        &[(
+            "upload/files/errors.aspx".to_owned(),
+            b"<%@ Page Language=\"Jscript\"%><%eval(Request.Item[\"z\"],\"unsafe\");%>".to_vec(),
+        )],
+        shell_time,
+    );
+    let r = scan(
+        Some(dir.path()),
+        None,
+        &[data("u_ex260120.log")],
+        WebOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(r.files.len(), 1);
+    assert_eq!(r.files[0].reasons[0].rule, "aspx.eval-request");
+    assert_eq!(r.first_compromises.len(), 1);
+    let c = &r.first_compromises[0];
+    assert_eq!(c.file, "upload/files/errors.aspx");
+    let created = c.creating_request.as_ref().unwrap();
+    assert_eq!(created.request, "POST /upload/handler.ashx 200");
+    assert_eq!(created.source.locator.as_deref(), Some("line 12"));
+    let first = c.first_access.as_ref().unwrap();
+    assert_eq!(
+        (first.client.as_str(), first.source.locator.as_deref()),
+        ("45.155.205.9", Some("line 13"))
+    );
+    assert_eq!(
+        c.attack_start.as_ref().unwrap().source.locator.as_deref(),
+        Some("line 8")
+    );
+}
+
+#[test]
 fn baseline_lists_added_changed_removed() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("www");
