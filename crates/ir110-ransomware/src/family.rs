@@ -271,7 +271,7 @@ impl FamilyIndex {
                         .max_by(f64::total_cmp)
                         .map(|m| (i, m))
                 })
-                .filter(|(_, m)| *m >= 0.25)
+                .filter(|(_, m)| *m >= 0.12)
                 .collect();
             best.sort_by(|a, b| b.1.total_cmp(&a.1));
             for (i, sim) in best.into_iter().take(5) {

@@ -159,6 +159,15 @@ pub fn is_note(file_name: &str, bytes: &[u8], known_note_name: bool) -> Option<u
         return None;
     }
     let text = note_text(bytes)?;
+    // Every note speaks of encryption or payment; checking that first keeps ordinary text
+    // files cheap (one pass instead of one per keyword).
+    let lower = text.to_lowercase();
+    if !["crypt", "暗号", "復号", "ransom", "bitcoin", "身代金"]
+        .iter()
+        .any(|k| lower.contains(k))
+    {
+        return None;
+    }
     let hits = keyword_hits(&text);
     let needed = match name {
         2 => 2,

@@ -284,6 +284,10 @@ pub fn analyse(c: &Content) -> Option<TextAnalysis> {
         if best.is_none_or(|(_, b)| bad < b) {
             best = Some((enc, bad));
         }
+        // A perfect fit cannot be beaten (candidates are in order of preference).
+        if bad == 0 {
+            break;
+        }
     }
     let (encoding, _) = best?;
     if encoding == Encoding::Legacy {
