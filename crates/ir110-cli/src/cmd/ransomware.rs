@@ -120,7 +120,8 @@ fn csv_row(r: &FileRecord) -> String {
         r.mtime.map_or(String::new(), |t| t.to_rfc3339()),
         r.format.clone().unwrap_or_default(),
         csv_field(r.appended_extension.as_deref().unwrap_or("")),
-        r.damaged_fraction.map_or(String::new(), |f| format!("{f:.4}")),
+        r.damaged_fraction
+            .map_or(String::new(), |f| format!("{f:.4}")),
         csv_field(&reasons.join(" ")),
     ]
     .join(",")
@@ -135,7 +136,9 @@ fn scan(args: ScanArgs, ctx: &Context) -> Result<ExitCode> {
         }
     }
     let open = |p: &PathBuf| -> Result<std::io::BufWriter<std::fs::File>> {
-        Ok(std::io::BufWriter::new(std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?))
+        Ok(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        ))
     };
     let jsonl = args.jsonl.as_ref().map(open).transpose()?.map(Mutex::new);
     let csv = match args.csv.as_ref().map(open).transpose()? {
@@ -150,7 +153,10 @@ fn scan(args: ScanArgs, ctx: &Context) -> Result<ExitCode> {
     let write_error: Mutex<Option<std::io::Error>> = Mutex::new(None);
     let spinner = ctx.spinner(&ctx.t("ransomware.cli.scanning"));
     let seen = std::sync::atomic::AtomicU64::new(0);
-    let options = ScanOptions { threads: args.threads, ..ScanOptions::default() };
+    let options = ScanOptions {
+        threads: args.threads,
+        ..ScanOptions::default()
+    };
     let summary = ir110_ransomware::scan(&args.paths, &options, &|r: FileRecord| {
         let n = seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         if n % 64 == 0 {
@@ -172,7 +178,12 @@ fn scan(args: ScanArgs, ctx: &Context) -> Result<ExitCode> {
                 slot.get_or_insert(e);
             }
         }
-        if keep && matches!(r.verdict, Verdict::Encrypted | Verdict::Note | Verdict::Error) {
+        if keep
+            && matches!(
+                r.verdict,
+                Verdict::Encrypted | Verdict::Note | Verdict::Error
+            )
+        {
             if let Ok(mut v) = kept.lock() {
                 v.push(r);
             }
@@ -183,18 +194,26 @@ fn scan(args: ScanArgs, ctx: &Context) -> Result<ExitCode> {
         return Err(e).context("cannot write the scan output");
     }
     if let Some(w) = jsonl {
-        w.into_inner().map_err(|_| anyhow::anyhow!("output lock poisoned"))?.flush()?;
+        w.into_inner()
+            .map_err(|_| anyhow::anyhow!("output lock poisoned"))?
+            .flush()?;
     }
     if let Some(w) = csv {
-        w.into_inner().map_err(|_| anyhow::anyhow!("output lock poisoned"))?.flush()?;
+        w.into_inner()
+            .map_err(|_| anyhow::anyhow!("output lock poisoned"))?
+            .flush()?;
     }
     if let Some(case) = &args.case {
         let mut records = kept.into_inner().unwrap_or_default();
         records.sort_by(|a, b| a.path.cmp(&b.path));
-        let actx = AnalysisContext { case_reference: Some(case.clone()), host: args.host.clone() };
+        let actx = AnalysisContext {
+            case_reference: Some(case.clone()),
+            host: args.host.clone(),
+        };
         let source_ref = |p: &str| SourceRef::file(p);
         let findings = ir110_ransomware::analyzer::findings(&records, &summary, &actx, &source_ref);
-        let events = ir110_ransomware::analyzer::events(&records, args.host.as_deref(), &source_ref);
+        let events =
+            ir110_ransomware::analyzer::events(&records, args.host.as_deref(), &source_ref);
         let store = ctx.store()?;
         let case = super::resolve_case(ctx, &store, case)?;
         ctx.block_on(store.upsert_findings(case.id, &findings))?;
@@ -216,7 +235,10 @@ fn scan(args: ScanArgs, ctx: &Context) -> Result<ExitCode> {
     } else {
         print!("{}", summary_text(ctx, &summary));
         for p in args.jsonl.iter().chain(args.csv.iter()) {
-            println!("{}", ctx.render(&Message::new("ransomware.cli.written").arg("path", p.display())));
+            println!(
+                "{}",
+                ctx.render(&Message::new("ransomware.cli.written").arg("path", p.display()))
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -239,7 +261,12 @@ fn summary_text(ctx: &Context, s: &ScanSummary) -> String {
                 .arg("intact", t.intact)
         )
     );
-    let mut folders: Vec<(&String, u64)> = s.by_folder.iter().filter(|(_, c)| c.encrypted > 0).map(|(f, c)| (f, c.encrypted)).collect();
+    let mut folders: Vec<(&String, u64)> = s
+        .by_folder
+        .iter()
+        .filter(|(_, c)| c.encrypted > 0)
+        .map(|(f, c)| (f, c.encrypted))
+        .collect();
     if !folders.is_empty() {
         folders.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         let _ = writeln!(out, "\n{}:", ctx.t("ransomware.cli.by-folder"));
@@ -250,7 +277,11 @@ fn summary_text(ctx: &Context, s: &ScanSummary) -> String {
             let _ = writeln!(out, "  … ({})", folders.len() - 20);
         }
     }
-    let mut exts: Vec<(&String, u64, u64)> = s.by_extension.iter().map(|(e, c)| (e, c.encrypted, c.files)).collect();
+    let mut exts: Vec<(&String, u64, u64)> = s
+        .by_extension
+        .iter()
+        .map(|(e, c)| (e, c.encrypted, c.files))
+        .collect();
     exts.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then_with(|| a.0.cmp(b.0)));
     let _ = writeln!(out, "\n{}:", ctx.t("ransomware.cli.by-extension"));
     for (e, enc, all) in exts.iter().take(15) {
@@ -264,8 +295,21 @@ fn summary_text(ctx: &Context, s: &ScanSummary) -> String {
     }
     let tl = ir110_ransomware::timeline::build(&s.timeline, &|_| None);
     if let Some(first) = tl.first {
-        let local = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&ctx.tz).format("%Y-%m-%d %H:%M:%S %Z").to_string();
-        let _ = writeln!(out, "\n{}", ctx.render(&Message::new("ransomware.cli.onset").arg("first", local(first.first)).arg("folder", &first.place).arg("last", local(first.last))));
+        let local = |t: chrono::DateTime<chrono::Utc>| {
+            t.with_timezone(&ctx.tz)
+                .format("%Y-%m-%d %H:%M:%S %Z")
+                .to_string()
+        };
+        let _ = writeln!(
+            out,
+            "\n{}",
+            ctx.render(
+                &Message::new("ransomware.cli.onset")
+                    .arg("first", local(first.first))
+                    .arg("folder", &first.place)
+                    .arg("last", local(first.last))
+            )
+        );
     }
     out
 }
@@ -289,21 +333,47 @@ fn identify(args: IdentifyArgs, ctx: &Context) -> Result<ExitCode> {
         let _ = writeln!(out, "  {}", ctx.t("ransomware.cli.no-candidate"));
     }
     for (i, c) in id.candidates.iter().enumerate() {
-        let _ = writeln!(out, "  {}. {}  (score {:.2}; {})", i + 1, c.family, c.score, c.evidence.join(", "));
+        let _ = writeln!(
+            out,
+            "  {}. {}  (score {:.2}; {})",
+            i + 1,
+            c.family,
+            c.score,
+            c.evidence.join(", ")
+        );
         match &c.decryptor {
             Some(d) => {
-                let tool = [d.vendor.as_deref(), d.tool.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(": ");
-                let _ = writeln!(out, "     {}: {:?} — {tool}", ctx.t("ransomware.cli.decryptor"), d.status);
+                let tool = [d.vendor.as_deref(), d.tool.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(": ");
+                let _ = writeln!(
+                    out,
+                    "     {}: {:?} — {tool}",
+                    ctx.t("ransomware.cli.decryptor"),
+                    d.status
+                );
                 let _ = writeln!(out, "       {}", d.conditions);
                 if let Some(u) = &d.url {
                     let _ = writeln!(out, "       {u}");
                 }
                 if !d.verified {
-                    let _ = writeln!(out, "       ({}, {})", ctx.t("ransomware.cli.unverified"), d.checked);
+                    let _ = writeln!(
+                        out,
+                        "       ({}, {})",
+                        ctx.t("ransomware.cli.unverified"),
+                        d.checked
+                    );
                 }
             }
             None => {
-                let _ = writeln!(out, "     {}: {}", ctx.t("ransomware.cli.decryptor"), ctx.t("ransomware.cli.no-decryptor-known"));
+                let _ = writeln!(
+                    out,
+                    "     {}: {}",
+                    ctx.t("ransomware.cli.decryptor"),
+                    ctx.t("ransomware.cli.no-decryptor-known")
+                );
             }
         }
     }
@@ -317,7 +387,11 @@ fn identify(args: IdentifyArgs, ctx: &Context) -> Result<ExitCode> {
 
 fn verify_restore(args: RestoreArgs, ctx: &Context) -> Result<ExitCode> {
     let spinner = ctx.spinner(&ctx.t("ransomware.cli.scanning"));
-    let report = ir110_ransomware::verify_restore(&args.path, args.against.as_deref(), &ScanOptions::default())?;
+    let report = ir110_ransomware::verify_restore(
+        &args.path,
+        args.against.as_deref(),
+        &ScanOptions::default(),
+    )?;
     spinner.finish_and_clear();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -328,7 +402,11 @@ fn verify_restore(args: RestoreArgs, ctx: &Context) -> Result<ExitCode> {
         if remaining == 0 {
             let _ = writeln!(out, "{}", ctx.t("ransomware.cli.restore-clean"));
         } else {
-            let _ = writeln!(out, "{}", ctx.render(&Message::new("ransomware.cli.restore-dirty").arg("count", remaining)));
+            let _ = writeln!(
+                out,
+                "{}",
+                ctx.render(&Message::new("ransomware.cli.restore-dirty").arg("count", remaining))
+            );
             for r in report.remaining.iter().take(50) {
                 let _ = writeln!(out, "  {:<10} {}", r.verdict.as_str(), r.path);
             }
@@ -337,7 +415,12 @@ fn verify_restore(args: RestoreArgs, ctx: &Context) -> Result<ExitCode> {
             let _ = writeln!(
                 out,
                 "{}",
-                ctx.render(&Message::new("ransomware.cli.restore-recovered").arg("recovered", report.recovered.len()).arg("missing", report.missing.len()).arg("damaged", report.still_damaged.len()))
+                ctx.render(
+                    &Message::new("ransomware.cli.restore-recovered")
+                        .arg("recovered", report.recovered.len())
+                        .arg("missing", report.missing.len())
+                        .arg("damaged", report.still_damaged.len())
+                )
             );
             for p in report.missing.iter().take(50) {
                 let _ = writeln!(out, "  missing  {p}");
@@ -348,5 +431,9 @@ fn verify_restore(args: RestoreArgs, ctx: &Context) -> Result<ExitCode> {
         }
         print!("{out}");
     }
-    Ok(if report.clean { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if report.clean {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
