@@ -98,8 +98,23 @@ pub struct AccountSummary {
     pub median_hour_recipients: u64,
     /// Signals seen (`burst`, `new-client`, `new-domains`, `bounce-storm`, `sender-mismatch`).
     pub signals: Vec<String>,
+    /// Sending volume per UTC day with activity, oldest first.
+    pub daily: Vec<DailyVolume>,
     /// Whether the account is judged abused.
     pub abused: bool,
+}
+
+/// One day of an account's sending.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DailyVolume {
+    /// `YYYY-MM-DD` (UTC).
+    pub day: String,
+    /// Messages sent out.
+    pub messages: u64,
+    /// Recipients.
+    pub recipients: u64,
+    /// Recipients bounced or deferred.
+    pub failed: u64,
 }
 
 /// A reported Message-ID and whether our logs have it.
@@ -931,7 +946,25 @@ impl MailAnalysis {
             }
             findings.insert(0, f);
         }
+        let mut daily: Vec<DailyVolume> = Vec::new();
+        for (h, st) in &hours {
+            let day = hour_time(*h).format("%Y-%m-%d").to_string();
+            match daily.last_mut() {
+                Some(d) if d.day == day => {
+                    d.messages += st.messages;
+                    d.recipients += st.recipients;
+                    d.failed += st.failed;
+                }
+                _ => daily.push(DailyVolume {
+                    day,
+                    messages: st.messages,
+                    recipients: st.recipients,
+                    failed: st.failed,
+                }),
+            }
+        }
         let summary = AccountSummary {
+            daily,
             account: name.to_owned(),
             messages: s.messages,
             recipients: s.recipients,

@@ -28,7 +28,7 @@ mod syslog_line;
 use std::path::PathBuf;
 
 pub use analysis::{
-    AccountSummary, FileSummary, MailAnalysis, MailOptions, MailReport, MailVerdict,
+    AccountSummary, DailyVolume, FileSummary, MailAnalysis, MailOptions, MailReport, MailVerdict,
     ReportedMessage, analyze_paths,
 };
 pub use analyzer::MailAnalyzer;

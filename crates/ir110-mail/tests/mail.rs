@@ -95,6 +95,16 @@ fn postfix_account_abuse_is_an_account_sending() {
         serde_json::json!(["185.220.101.0/24", "185.220.102.0/24", "91.219.236.0/24"])
     );
     assert_eq!(r.events.len(), 4);
+    let keiri = r.accounts.iter().find(|a| a.account == k).unwrap();
+    let days: Vec<(&str, u64)> = keiri
+        .daily
+        .iter()
+        .map(|d| (d.day.as_str(), d.recipients))
+        .collect();
+    assert_eq!(
+        days,
+        [("2026-01-13", 4), ("2026-01-14", 4), ("2026-01-15", 139)]
+    );
 }
 
 #[test]
