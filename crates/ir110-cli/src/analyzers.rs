@@ -17,6 +17,8 @@ pub fn catalog() -> Result<Catalog, CatalogError> {
         ir110_sigma::MESSAGES,
         ir110_mail::MESSAGES,
         ir110_netflow::MESSAGES,
+        ir110_ransomware::MESSAGES,
+        ir110_weblog::MESSAGES,
         MESSAGES,
     ])
 }
@@ -24,12 +26,16 @@ pub fn catalog() -> Result<Catalog, CatalogError> {
 /// Every analyzer `triage` runs, in a stable order.
 pub fn all() -> Vec<Box<dyn Analyzer>> {
     vec![
+        Box::new(ir110_ransomware::RansomwareAnalyzer::new()),
         Box::new(ir110_eventlog::EventLogAnalyzer::default()),
         Box::new(ir110_mail::MailAnalyzer::new(
             ir110_mail::MailOptions::default(),
         )),
         Box::new(ir110_netflow::NetAnalyzer::new(
             ir110_netflow::NetOptions::default(),
+        )),
+        Box::new(ir110_weblog::WebAnalyzer::new(
+            ir110_weblog::WebOptions::default(),
         )),
     ]
 }

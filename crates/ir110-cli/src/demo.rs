@@ -4,8 +4,8 @@
 //! Story (times in JST): staff work normally on 11/20; from 01:00 on 11/21 an outside address
 //! tries passwords over RDP, gets in as `administrator` at 01:12, installs a service at 02:40,
 //! encrypts three shared folders from 03:10 and clears the Security log at 03:30.
-//! The mail server (MAIL01) and the UTM (UTM01) add the other calls: an abused mail account
-//! and a PC beaconing to an outside server.
+//! The mail server (MAIL01), the web server (WEB01) and the UTM (UTM01) add the other calls:
+//! an abused mail account, a backdoored shop site and a PC beaconing to an outside server.
 //! Each analyzer that has landed must find its part; this is also the end-to-end test.
 
 use std::fs::{self, File};
@@ -87,6 +87,7 @@ pub fn generate(seed: u64) -> Vec<DemoFile> {
             bytes_out: 620,
         }],
     };
+    files.extend(website(seed));
     files.push(DemoFile {
         path: "UTM01/zeek/conn.log".into(),
         bytes: ir110_netflow::synthesize_conn_log(&traffic).into_bytes(),
@@ -140,6 +141,49 @@ fn share(seed: u64) -> Vec<DemoFile> {
         });
         t += Duration::seconds(17);
     }
+    out
+}
+
+/// The company's shop site (WEB01): a WordPress-like tree in which a vulnerable plugin let an
+/// attacker plant a webshell and a card skimmer five days before the ransomware night, with the
+/// access log that shows it. File times tell when each planted file was written.
+fn website(seed: u64) -> Vec<DemoFile> {
+    use ir110_weblog::{AttackTimeline, attack_access_log, clean_site, planted_files};
+    let upload = at(1, 32, 10) - Duration::days(5);
+    let timeline = AttackTimeline {
+        scan_start: upload - Duration::minutes(32),
+        upload,
+        second_stage: upload + Duration::minutes(40),
+        reuse: upload + Duration::hours(26),
+    };
+    let planted_times = timeline.file_times();
+    let installed = at(0, 0, 0) - Duration::days(160);
+    let mut site = clean_site();
+    for (path, bytes) in planted_files() {
+        match site.iter_mut().find(|(p, _)| *p == path) {
+            Some(entry) => entry.1 = bytes,
+            None => site.push((path, bytes)),
+        }
+    }
+    let mut out: Vec<DemoFile> = site
+        .into_iter()
+        .map(|(path, bytes)| {
+            let mtime = planted_times
+                .iter()
+                .find(|(p, _)| *p == path)
+                .map_or(installed, |(_, t)| *t);
+            DemoFile {
+                path: format!("WEB01/var/www/html/{path}"),
+                bytes,
+                mtime: Some(mtime),
+            }
+        })
+        .collect();
+    out.push(DemoFile {
+        path: "WEB01/var/log/apache2/access.log".into(),
+        bytes: attack_access_log(seed, &timeline).into_bytes(),
+        mtime: Some(at(0, 0, 0) + Duration::days(1)),
+    });
     out
 }
 

@@ -47,6 +47,10 @@ enum Command {
     Triage(cmd::triage::Args),
     /// Hunt Windows event logs with Sigma rules and built-in analytics.
     Hunt(cmd::hunt::Args),
+    /// Ransomware damage: which files are encrypted and how, family, decryptors, restore check.
+    Ransomware(cmd::ransomware::Args),
+    /// Website compromise: webshells, skimmers, tampered files, attack requests, first compromise.
+    Web(cmd::web::Args),
     /// Mail server logs: is an account being used to send, or are we only spoofed?
     Mail(cmd::mail::Args),
     /// Network logs: beacons (C2) and large transfers (exfiltration).
@@ -71,6 +75,8 @@ fn main() -> ExitCode {
         Command::Custody(args) => cmd::evidence::run_custody(args, &ctx),
         Command::Key(args) => cmd::evidence::run_key(args, &ctx),
         Command::Hunt(args) => cmd::hunt::run(args, &ctx),
+        Command::Ransomware(args) => cmd::ransomware::run(args, &ctx),
+        Command::Web(args) => cmd::web::run(args, &ctx),
         Command::Mail(args) => cmd::mail::run(args, &ctx),
         Command::Net(args) => cmd::net::run(args, &ctx),
         Command::Triage(args) => cmd::triage::run(args, &ctx),

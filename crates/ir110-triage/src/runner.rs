@@ -107,7 +107,10 @@ pub fn run(discovery: Discovery, analyzers: &[&dyn Analyzer], options: &RunOptio
         }
         if claimed {
             coverage.files_analysed += 1;
-        } else {
+        }
+        // An empty file holds nothing to analyse, even when an analyzer looks at its name or
+        // times: say so, so that a truncated-to-zero file is never taken for a checked one.
+        if !claimed || source.kind == SourceKind::Empty {
             unclaimed.push(unclaimed_problem(source));
         }
     }

@@ -14,8 +14,10 @@ pub mod firstaid;
 pub mod hunt;
 pub mod mail;
 pub mod net;
+pub mod ransomware;
 pub mod report;
 pub mod triage;
+pub mod web;
 
 use anyhow::Context as _;
 use ir110_model::Case;
