@@ -744,6 +744,16 @@ impl LogonAnalytics {
                     .arg("accounts", spreading.join(", ")),
             );
         }
+        // The hosts reached (by the spreading accounts when there are any).
+        let reached: BTreeSet<&str> = graph
+            .edges
+            .iter()
+            .filter(|e| spreading.is_empty() || spreading.contains(&e.account.as_str()))
+            .map(|e| e.target.as_str())
+            .collect();
+        for h in reached.into_iter().take(MAX_EVIDENCE) {
+            finding = finding.host(h);
+        }
         let mut cites = Citations::default();
         for ((acct, _, _), e) in &self.edges {
             if spreading.contains(&acct.as_str()) || spreading.is_empty() {

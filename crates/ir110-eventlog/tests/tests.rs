@@ -479,3 +479,84 @@ fn sigma_regression_pairs_fire_through_the_reader() {
         ]
     );
 }
+
+#[test]
+fn activity_spraying_and_lateral_movement() {
+    let sink = run(&[data("jsonl/activity.jsonl")]);
+    assert!(sink.problems.lock().unwrap().is_empty());
+    let findings = sink.findings.lock().unwrap();
+    let rules: Vec<(&str, Severity, &str)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f.rule.as_str(),
+                f.severity,
+                f.hosts.first().map_or("", String::as_str),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rules,
+        vec![
+            (
+                "eventlog.defender-detection",
+                Severity::High,
+                "WS01.corp.example"
+            ),
+            (
+                "eventlog.defender-tampering",
+                Severity::High,
+                "WS01.corp.example"
+            ),
+            (
+                "eventlog.external-logon",
+                Severity::High,
+                "WS01.corp.example"
+            ),
+            ("eventlog.log-cleared", Severity::High, "WS01.corp.example"),
+            (
+                "eventlog.powershell-suspicious",
+                Severity::High,
+                "WS01.corp.example"
+            ),
+            ("eventlog.task-created", Severity::High, "WS01.corp.example"),
+            (
+                "eventlog.lateral-movement",
+                Severity::Medium,
+                "APP01.corp.example"
+            ),
+            (
+                "eventlog.password-spraying",
+                Severity::Medium,
+                "DC01.corp.example"
+            ),
+            ("eventlog.external-sources", Severity::Info, ""),
+            ("eventlog.logon-summary", Severity::Info, ""),
+        ]
+    );
+    let by_rule = |r: &str| findings.iter().find(|f| f.rule == r).unwrap();
+    let spray = by_rule("eventlog.password-spraying");
+    assert_eq!(spray.data["accounts_tried"], 15);
+    assert_eq!(spray.data["failures"], 30);
+    assert_eq!(spray.attack, vec!["T1110.003"]);
+    let ps = by_rule("eventlog.powershell-suspicious");
+    assert_eq!(ps.data["indicator"], "download-cradle");
+    assert_eq!(ps.attack, vec!["T1059.001", "T1105"]);
+    let task = by_rule("eventlog.task-created");
+    assert_eq!(task.data["command"], "C:\\ProgramData\\u.exe -q");
+    assert_eq!(task.data["count"], 2);
+    assert_eq!(by_rule("eventlog.log-cleared").data["user"], "CORP\\suzuki");
+    let lateral = by_rule("eventlog.lateral-movement");
+    assert_eq!(
+        lateral.data["spreading_accounts"],
+        serde_json::json!(["CORP\\it-admin"])
+    );
+    let graph: ir110_eventlog::Graph =
+        serde_json::from_value(lateral.data["graph"].clone()).unwrap();
+    assert_eq!((graph.nodes.len(), graph.edges.len()), (6, 4));
+    let svg = ir110_eventlog::lateral_movement_svg(&graph);
+    assert_eq!(svg.matches("<circle").count(), 6);
+    // Timeline: 1 suspicious script block of 2, 1 + 1 Defender, 2 task records, 1 clearing,
+    // 30 failures, 3 logons, 1 RDP authentication.
+    assert_eq!(sink.events.lock().unwrap().len(), 40);
+}
