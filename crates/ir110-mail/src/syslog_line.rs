@@ -54,7 +54,7 @@ impl YearClock {
             self.last_month = month;
             let naive = NaiveDate::from_ymd_opt(self.year, month, day)?.and_hms_opt(h, mi, s)?;
             let ts = naive.and_utc() - chrono::Duration::seconds(i64::from(self.offset_secs));
-            (ts, &line[16..])
+            (ts, line.get(16..)?)
         } else {
             let (stamp, rest) = line.split_once(' ')?;
             let ts = DateTime::parse_from_rfc3339(stamp)
@@ -94,5 +94,7 @@ mod tests {
             .unwrap();
         assert_eq!(l.message, "ABC: to=<a@b>");
         assert!(c.parse("not syslog").is_none());
+        // A multi-byte character where the host should start is not a panic.
+        assert!(c.parse("Jan 13 10:00:00éhost prog: x").is_none());
     }
 }

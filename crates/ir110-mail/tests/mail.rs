@@ -342,3 +342,34 @@ fn every_message_key_exists_in_both_languages() {
         assert!(catalog.contains(key), "{key}");
     }
 }
+
+/// Mutated and truncated logs of every layout: never a panic, always a report.
+#[test]
+fn mangled_input_never_panics() {
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for name in [
+        "postfix-account-abuse.maillog",
+        "sendmail-abuse.maillog",
+        "MSGTRK2026011601-1.LOG",
+    ] {
+        let original = std::fs::read(data(name)).unwrap();
+        for round in 0..30 {
+            let mut bytes = original.clone();
+            for _ in 0..(1 + round % 16) {
+                let i = (next() % bytes.len() as u64) as usize;
+                bytes[i] = (next() & 0xff) as u8;
+            }
+            bytes.truncate(bytes.len() - (next() % 500) as usize);
+            let mut a = MailAnalysis::new(options());
+            a.ingest(&bytes[..], SourceRef::file(name));
+            let r = a.finish();
+            assert_eq!(r.files.len(), 1);
+        }
+    }
+}

@@ -508,3 +508,36 @@ fn user_supplied_geoip_database_names_countries() {
         Err(ir110_netflow::NetError::GeoIp { .. })
     ));
 }
+
+/// Mutated and truncated lines of every layout: never a panic, always a report.
+#[test]
+fn mangled_input_never_panics() {
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for name in [
+        "zeek-conn.json.log",
+        "fortigate-traffic.log",
+        "panos-traffic.csv",
+        "squid-access.log",
+        "netflow-export.csv",
+    ] {
+        let original = std::fs::read(data(name)).unwrap();
+        for round in 0..40 {
+            let mut bytes = original.clone();
+            for _ in 0..(1 + round % 8) {
+                let i = (next() % bytes.len() as u64) as usize;
+                bytes[i] = (next() & 0xff) as u8;
+            }
+            bytes.truncate(bytes.len() - (next() % 200) as usize);
+            let mut a = NetAnalysis::new(NetOptions::default());
+            a.ingest(&bytes[..], SourceRef::file(name), &|_| {});
+            let r = a.finish();
+            assert_eq!(r.files.len(), 1);
+        }
+    }
+}

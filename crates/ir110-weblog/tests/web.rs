@@ -571,3 +571,41 @@ fn every_message_key_exists_in_both_languages() {
         assert!(catalog.contains(key), "{key}");
     }
 }
+
+/// Mutated and truncated access logs and page files: never a panic, always a report.
+#[test]
+fn mangled_input_never_panics() {
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let combined = attack_access_log(3, &AttackTimeline::demo()).into_bytes();
+    let iis = std::fs::read(data("u_ex260120.log")).unwrap();
+    for original in [&combined[..20_000], &iis[..]] {
+        for round in 0..30 {
+            let mut bytes = original.to_vec();
+            for _ in 0..(1 + round % 16) {
+                let i = (next() % bytes.len() as u64) as usize;
+                bytes[i] = (next() & 0xff) as u8;
+            }
+            bytes.truncate(bytes.len() - (next() % 300) as usize);
+            let mut s = ir110_weblog::WebScan::new(WebOptions::default()).unwrap();
+            s.ingest_log(&bytes[..], ir110_model::SourceRef::file("access.log"));
+            let r = s.finish();
+            assert_eq!(r.logs.len(), 1);
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for (i, (rel, bytes)) in planted_files().into_iter().enumerate() {
+        let mut b = bytes;
+        for _ in 0..8 {
+            let k = (next() % b.len() as u64) as usize;
+            b[k] = (next() & 0xff) as u8;
+        }
+        write_tree(dir.path(), &[(format!("{i}/{rel}"), b)], old());
+    }
+    assert!(scan(Some(dir.path()), None, &[], WebOptions::default()).is_ok());
+}
