@@ -554,8 +554,13 @@ pub(crate) async fn page(
     }
     let _ = write!(
         body,
-        "</p><p><a href=\"/cases/{id}/timeline\">{} ({events})</a></p>",
-        ui.t("ui.case.timeline-link")
+        "</p><p><a href=\"/cases/{id}/timeline\">{} ({})</a></p>",
+        ui.t("ui.case.timeline-link"),
+        if events > ir110_store::EVENT_COUNT_CAP {
+            format!("{}+", crate::prices::yen(ir110_store::EVENT_COUNT_CAP))
+        } else {
+            events.to_string()
+        }
     );
     body.push_str(&crate::timeline::findings_table(&ui, &findings, 20));
     if writer {
@@ -601,7 +606,35 @@ pub(crate) async fn page(
     ));
     body.push_str(&crate::evidence::case_section(&state, &ui, &caller, id, writer).await?);
     body.push_str(&crate::quotes::case_section(&state, &ui, &caller, id, writer).await?);
+    body.push_str(&trail_section(
+        &ui,
+        &state.store.case_audit_in_scope(&caller.scope, id).await?,
+    ));
     Ok(ui.page(&case.reference, &body))
+}
+
+/// The case's own audit trail: who did what, when (newest last).
+fn trail_section(ui: &Ui<'_>, entries: &[ir110_store::AuditEntry]) -> String {
+    let mut out = format!(
+        "<h2>{}</h2><table id=\"trail\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        ui.t("ui.case.trail"),
+        ui.t("ui.audit.at"),
+        ui.t("ui.audit.actor"),
+        ui.t("ui.audit.action"),
+        ui.t("ui.audit.detail"),
+    );
+    for e in entries {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"muted\">{}</td></tr>",
+            jst(e.at),
+            esc(&e.actor),
+            esc(&e.action),
+            esc(&e.detail),
+        );
+    }
+    out.push_str("</table>");
+    out
 }
 
 fn policy_section(ui: &Ui<'_>, case: &Case, writer: bool) -> String {

@@ -237,6 +237,29 @@ impl Store {
         })
     }
 
+    /// The entries about case `case_id` if the case is inside `scope`, oldest first (the case's
+    /// own trail, for the case page).
+    pub async fn case_audit_in_scope(
+        &self,
+        scope: &crate::Scope,
+        case_id: i64,
+    ) -> Result<Vec<AuditEntry>> {
+        let sql = format!(
+            "SELECT a.seq, a.at, a.actor, a.action, a.object, a.client_id, a.case_id, a.detail, \
+             a.prev_hash, a.hash FROM audit_log a JOIN cases c ON c.id = a.case_id \
+             WHERE a.case_id = $1 AND {} ORDER BY a.seq",
+            crate::access::scope_clause("c.client_id", 2)
+        );
+        with_pool!(self, |pool, Db| {
+            crate::access::bind_scope!(sqlx::query(&sql).bind(case_id), scope)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(audit_from_row)
+                .collect()
+        })
+    }
+
     /// Recomputes the whole chain (in pages of 10,000) and reports the first broken entry.
     pub async fn verify_audit(&self) -> Result<AuditVerdict> {
         let sql = format!(

@@ -14,6 +14,9 @@ use crate::store::{RowExt, Store, from_json, in_write_tx, micros, now, time, to_
 /// Rows per multi-row `INSERT` (8 binds each).
 const EVENTS_PER_STATEMENT: usize = 1000;
 
+/// [`Store::counts_in_scope`] counts events up to this many (and one more to tell "more").
+pub const EVENT_COUNT_CAP: i64 = 10_000;
+
 /// What an import stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportRecord {
@@ -235,12 +238,15 @@ impl Store {
         })
     }
 
-    /// Finding and event counts of case `case_id` if the case is inside `scope`.
+    /// Finding and event counts of case `case_id` if the case is inside `scope`. The event
+    /// count stops at [`EVENT_COUNT_CAP`] + 1 (read "more than the cap"): counting a
+    /// million-event timeline on every case page would cost more than the rest of the page.
     pub async fn counts_in_scope(&self, scope: &Scope, case_id: i64) -> Result<(i64, i64)> {
         let sql = format!(
-            "SELECT (SELECT COUNT(*) FROM findings f WHERE f.case_id = c.id) AS nf, \
-             (SELECT COUNT(*) FROM events e WHERE e.case_id = c.id) AS ne \
+            "SELECT (SELECT COUNT(*) FROM findings f WHERE f.case_id = $1) AS nf, \
+             (SELECT COUNT(*) FROM (SELECT 1 FROM events e WHERE e.case_id = $1 LIMIT {}) x) AS ne \
              FROM cases c WHERE c.id = $1 AND {}",
+            EVENT_COUNT_CAP + 1,
             scope_clause("c.client_id", 2)
         );
         with_pool!(self, |pool, Db| {

@@ -102,7 +102,7 @@ pub use error::{Entity, Result, StoreError};
 pub use events::EventQuery;
 pub use evidence::NewEvidence;
 pub use findings::UpsertSummary;
-pub use imports::{EventPage, ImportRecord, StoredEvent};
+pub use imports::{EVENT_COUNT_CAP, EventPage, ImportRecord, StoredEvent};
 pub use location::{Backend, default_sqlite_url, redact_url};
 pub use quotes::{NewQuote, Quote, QuoteLine};
 pub use runs::{RunRecord, TriageRun};

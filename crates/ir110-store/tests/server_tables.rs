@@ -343,8 +343,33 @@ async fn audit_chain_verifies_and_detects_tampering(db: &TestDb) {
     assert_eq!(list[0].prev_hash, list[1].hash);
     assert_eq!(list[2].prev_hash, ir110_store::AUDIT_GENESIS);
     assert_eq!(s.case_audit(1).await.unwrap().len(), 1);
+    // Case 2 (client B's) already has the entry of i = 2 above.
+    let w = world(s).await;
+    s.append_audit(&NewAudit {
+        actor: "a".into(),
+        action: "case.phase".into(),
+        object: format!("case:{}", w.case_b),
+        client_id: Some(w.b),
+        case_id: Some(w.case_b),
+        detail: serde_json::json!({}),
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        s.case_audit_in_scope(&Scope::all(), w.case_b)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(
+        s.case_audit_in_scope(&Scope::user(w.responder), w.case_b)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let v = s.verify_audit().await.unwrap();
-    assert_eq!((v.entries, v.first_broken), (3, None));
+    assert_eq!((v.entries, v.first_broken), (4, None));
     // The database refuses changes; someone who gets around that breaks the chain.
     assert!(
         s.append_audit(&NewAudit {
