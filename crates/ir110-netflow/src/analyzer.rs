@@ -23,6 +23,13 @@ impl NetAnalyzer {
     }
 }
 
+fn file_name(source: &SourceFile) -> String {
+    Path::new(&source.display_path)
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
 /// File names that mark a flow log whose content alone is ambiguous (CSV, JSON, gzip).
 fn flow_log_name(name: &str) -> bool {
     const MARKS: [&str; 9] = [
@@ -37,10 +44,7 @@ impl Analyzer for NetAnalyzer {
     }
 
     fn accepts(&self, source: &SourceFile) -> bool {
-        let name = Path::new(&source.display_path)
-            .file_name()
-            .map(|n| n.to_string_lossy().to_ascii_lowercase())
-            .unwrap_or_default();
+        let name = file_name(source);
         match source.kind {
             // Zeek writes many logs with the same header; only conn.log holds flows.
             SourceKind::Text(TextFormat::ZeekTsv) => name.starts_with("conn"),
@@ -84,6 +88,16 @@ impl Analyzer for NetAnalyzer {
             }
         }
         for problem in report.problems {
+            // `access*.log` in plain text is accepted in case it is Squid's; when it is not
+            // (a web server's log for the web analyzer), that is no gap in coverage.
+            let speculative = sources.iter().any(|s| {
+                s.display_path == problem.path
+                    && s.kind == SourceKind::Text(TextFormat::Plain)
+                    && !flow_log_name(&file_name(s))
+            });
+            if speculative && problem.kind == ProblemKind::Unsupported {
+                continue;
+            }
             sink.problem(problem);
         }
         // Timeline: where each flagged channel starts and ends.

@@ -39,6 +39,12 @@ fn name_of(source: &SourceFile) -> String {
 fn is_log(source: &SourceFile) -> bool {
     match source.kind {
         SourceKind::Text(TextFormat::AccessLog) => true,
+        // Virtual-host-prefixed combined lines (`www.example.jp:443 1.2.3.4 - - [...`) do not
+        // sniff as access logs; their names usually say what they are.
+        SourceKind::Text(TextFormat::Plain) => {
+            let n = name_of(source);
+            n.contains("access") && n.contains("log")
+        }
         // IIS logs (`u_ex260120.log`); Exchange tracking logs are W3C too but not ours.
         SourceKind::Text(TextFormat::W3c) => !name_of(source).starts_with("msgtrk"),
         SourceKind::Gzip => {

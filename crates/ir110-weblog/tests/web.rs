@@ -472,6 +472,8 @@ fn triage_finds_the_demo_site() {
     assert!(!analyzer.accepts(&elsewhere("Users/sato/Pictures/2025/img_0001.jpg")));
     assert!(analyzer.accepts(&elsewhere("srv/shop/index.php")));
     assert!(analyzer.accepts(&elsewhere("var/www/shop/js/app.js")));
+    // A vhost-prefixed combined log sniffs as plain text; its name says it is an access log.
+    assert!(analyzer.accepts(&elsewhere("var/log/httpd/ssl_access_log")));
     let sink = Collect::default();
     analyzer.analyze(&sources, &AnalysisContext::default(), &sink);
     let findings = sink.findings.into_inner().unwrap();
