@@ -81,6 +81,7 @@ impl Parts {
             repeated: repeated(&self.data),
             data: self.data,
             line: None,
+            recovered: false,
         })
     }
 }

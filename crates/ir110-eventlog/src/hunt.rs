@@ -96,6 +96,9 @@ pub struct Detection {
     pub attack: Vec<String>,
     /// The rule file.
     pub rule_path: String,
+    /// The record was carved from unallocated space (`--recover-records`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recovered: bool,
 }
 
 /// Detections of one rule.
@@ -455,6 +458,7 @@ fn detection(
         tags: rule.tags.clone(),
         attack: rule.attack_ids(),
         rule_path: rule.path.display().to_string(),
+        recovered: e.recovered,
     };
     (key, d)
 }

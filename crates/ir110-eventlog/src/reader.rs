@@ -69,6 +69,9 @@ pub struct FileStats {
     pub chunk_errors: u64,
     /// Valid JSON values that are not Windows events (another tool's export).
     pub other_json: u64,
+    /// Records carved from unallocated EVTX space (counted in `records` too; only with
+    /// [`ReadOptions::recover_records`]).
+    pub recovered: u64,
     /// The file ends inside a chunk or a JSON value.
     pub truncated: bool,
     /// The file could not be opened or its header is unusable: nothing was read.
@@ -127,6 +130,7 @@ impl FileStats {
         self.record_errors += other.record_errors;
         self.chunk_errors += other.chunk_errors;
         self.other_json += other.other_json;
+        self.recovered += other.recovered;
         self.truncated |= other.truncated;
         for e in &other.first_errors {
             self.error(e.clone());
@@ -465,35 +469,41 @@ fn parse_work(work: Work, settings: &Arc<ParserSettings>) -> (Batch, FileStats) 
             match chunk.parse(Arc::clone(settings)) {
                 Ok(mut parsed) => {
                     for record in parsed.iter() {
-                        match record.and_then(|r| {
-                            let time = jiff_to_chrono(r.timestamp);
-                            r.into_json_bytes().map(|s| (s, time))
-                        }) {
-                            Ok((rendered, time)) => {
-                                match crate::evtx_json::from_evtx_json(&rendered.data, time) {
-                                    Ok(Some(e)) => {
-                                        stats.records += 1;
-                                        events.push(e);
-                                    }
-                                    Ok(None) => {
-                                        stats.record_errors += 1;
-                                        stats.error(format!(
-                                            "record {}: no System/EventID",
-                                            rendered.event_record_id
-                                        ));
-                                    }
-                                    Err(e) => {
-                                        stats.record_errors += 1;
-                                        stats.error(format!(
-                                            "record {}: {e}",
-                                            rendered.event_record_id
-                                        ));
-                                    }
-                                }
-                            }
+                        let record = match record {
+                            Ok(r) => r,
                             Err(e) => {
                                 stats.record_errors += 1;
                                 stats.error(e.to_string());
+                                continue;
+                            }
+                        };
+                        let time = jiff_to_chrono(record.timestamp);
+                        let recovered = record.recovered;
+                        let id = record.event_record_id;
+                        let parsed = record
+                            .into_json_bytes()
+                            .map_err(|e| e.to_string())
+                            .and_then(|r| {
+                                crate::evtx_json::from_evtx_json(&r.data, time)
+                                    .map_err(|e| format!("record {id}: {e}"))
+                            });
+                        match parsed {
+                            Ok(Some(mut e)) => {
+                                e.recovered = recovered;
+                                stats.records += 1;
+                                stats.recovered += u64::from(recovered);
+                                events.push(e);
+                            }
+                            // Carved hits that do not render are stale bytes, not damage (the
+                            // `evtx` crate's own iterators drop them too).
+                            Ok(None) | Err(_) if recovered => {}
+                            Ok(None) => {
+                                stats.record_errors += 1;
+                                stats.error(format!("record {id}: no System/EventID"));
+                            }
+                            Err(e) => {
+                                stats.record_errors += 1;
+                                stats.error(e);
                             }
                         }
                     }

@@ -45,6 +45,10 @@ pub struct WinEvent {
     pub data: Vec<(String, String)>,
     /// Line number (1-based) in a JSON lines file; `None` for EVTX.
     pub line: Option<u64>,
+    /// Carved from unallocated EVTX space: a stale record of a cleared or overwritten log
+    /// (only with [`ReadOptions::recover_records`](crate::ReadOptions::recover_records)).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recovered: bool,
     /// `data` names that occur more than once, with all their values in order: the Sigma
     /// engine tests such a field as a list (any value may match).
     #[serde(skip)]
@@ -214,6 +218,7 @@ fn from_system_shape(
         repeated: repeated(&data),
         data,
         line: None,
+        recovered: false,
     })
 }
 
@@ -284,6 +289,7 @@ fn from_winlogbeat(
         repeated: repeated(&data),
         data,
         line: None,
+        recovered: false,
     })
 }
 

@@ -283,6 +283,16 @@ fn real_evtx_samples_read_cleanly_with_exact_counts() {
     let records: u64 = stats.iter().map(|s| s.records).sum();
     let errors: u64 = stats.iter().map(|s| s.record_errors + s.chunk_errors).sum();
     assert_eq!((records, errors), (8255, 0));
+    // Carving unallocated space finds stale records that a normal read does not show.
+    let carving = ReadOptions {
+        recover_records: true,
+        ..ReadOptions::default()
+    };
+    let stats = read_files(&srcs, &carving, &|_| {});
+    let records: u64 = stats.iter().map(|s| s.records).sum();
+    let errors: u64 = stats.iter().map(|s| s.record_errors + s.chunk_errors).sum();
+    let recovered: u64 = stats.iter().map(|s| s.recovered).sum();
+    assert_eq!((records, errors, recovered), (9391, 0, 1136));
 }
 
 #[test]
