@@ -208,6 +208,15 @@ struct Backscatter {
     first_loc: Option<Loc>,
 }
 
+/// Where the year of BSD-syslog lines comes from.
+#[derive(Debug, Clone, Copy)]
+enum YearHint {
+    /// The user said.
+    Given(i32),
+    /// The log was last written then: its first line is no later than that month.
+    LastWritten(DateTime<Utc>),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Layout {
     Syslog,
@@ -304,10 +313,17 @@ impl MailAnalysis {
             source: e,
         };
         let file = std::fs::File::open(path).map_err(io)?;
-        let year = self.options.year.or_else(|| {
-            let modified: DateTime<Utc> = file.metadata().ok()?.modified().ok()?.into();
-            Some(modified.year())
-        });
+        // Without `--year`, the file's last write dates it: a log written in January may
+        // start in December of the year before (handled by the clock).
+        let written: Option<DateTime<Utc>> = file
+            .metadata()
+            .ok()
+            .and_then(|m| m.modified().ok())
+            .map(Into::into);
+        let year = match self.options.year {
+            Some(y) => YearHint::Given(y),
+            None => YearHint::LastWritten(written.unwrap_or_else(Utc::now)),
+        };
         let mut reader = BufReader::new(file);
         let gz = reader.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b]);
         Ok(if gz {
@@ -319,7 +335,10 @@ impl MailAnalysis {
 
     /// Reads one log stream.
     pub fn ingest<R: Read>(&mut self, reader: R, source: SourceRef) -> FileSummary {
-        let year = self.options.year;
+        let year = match self.options.year {
+            Some(y) => YearHint::Given(y),
+            None => YearHint::LastWritten(Utc::now()),
+        };
         self.ingest_with_year(reader, source, year)
     }
 
@@ -327,7 +346,7 @@ impl MailAnalysis {
         &mut self,
         reader: R,
         source: SourceRef,
-        year: Option<i32>,
+        year: YearHint,
     ) -> FileSummary {
         let file_idx = self.files.len() as u32;
         let mut reader = BufReader::with_capacity(1 << 17, reader);
@@ -337,8 +356,13 @@ impl MailAnalysis {
             lines: 0,
             events: 0,
         };
-        let year = year.unwrap_or_else(|| Utc::now().year());
-        let mut clock = YearClock::new(year, self.options.local_utc_offset_secs);
+        let mut clock = match year {
+            YearHint::Given(y) => YearClock::new(y, self.options.local_utc_offset_secs),
+            YearHint::LastWritten(t) => {
+                YearClock::new(t.year(), self.options.local_utc_offset_secs)
+                    .not_after_month(t.month())
+            }
+        };
         let mut layout: Option<Layout> = None;
         let mut exchange: Option<ExchangeColumns> = None;
         let mut buf = Vec::new();

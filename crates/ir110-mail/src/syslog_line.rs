@@ -25,6 +25,9 @@ pub(crate) struct YearClock {
     year: i32,
     last_month: u32,
     offset_secs: i32,
+    /// When the year comes from the file's last write: a first line in a later month than
+    /// that belongs to the year before (a January log starting in December).
+    not_after: Option<u32>,
 }
 
 impl YearClock {
@@ -33,7 +36,15 @@ impl YearClock {
             year,
             last_month: 0,
             offset_secs,
+            not_after: None,
         }
+    }
+
+    /// The year was taken from a write in `month`: lines of a later month on first sight are
+    /// from the year before.
+    pub(crate) fn not_after_month(mut self, month: u32) -> Self {
+        self.not_after = Some(month);
+        self
     }
 
     /// Parses the envelope; `None` for lines that are not syslog.
@@ -48,6 +59,9 @@ impl YearClock {
             let hms = line.get(7..15)?;
             let mut parts = hms.split(':').map(|p| p.parse::<u32>().ok());
             let (h, mi, s) = (parts.next()??, parts.next()??, parts.next()??);
+            if self.last_month == 0 && self.not_after.is_some_and(|m| month > m) {
+                self.year -= 1;
+            }
             if self.last_month == 12 && month == 1 {
                 self.year += 1;
             }
@@ -94,6 +108,16 @@ mod tests {
             .unwrap();
         assert_eq!(l.message, "ABC: to=<a@b>");
         assert!(c.parse("not syslog").is_none());
+        // Written in January 2027, starting in December: December 2026.
+        let mut w = YearClock::new(2027, 0).not_after_month(1);
+        let l = w
+            .parse("Dec 30 10:00:00 mail postfix/qmgr[3]: ABC: removed")
+            .unwrap();
+        assert_eq!(l.ts.to_rfc3339(), "2026-12-30T10:00:00+00:00");
+        let l = w
+            .parse("Jan  2 10:00:00 mail postfix/qmgr[3]: ABC: removed")
+            .unwrap();
+        assert_eq!(l.ts.to_rfc3339(), "2027-01-02T10:00:00+00:00");
         // A multi-byte character where the host should start is not a panic.
         assert!(c.parse("Jan 13 10:00:00éhost prog: x").is_none());
     }
