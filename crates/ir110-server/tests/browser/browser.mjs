@@ -53,6 +53,21 @@ try {
   (appi.includes('2026-11-25') && appi.includes('2027-01-19')) || fail(`APPI deadlines wrong: ${appi}`);
   await shot('appi');
 
+  // A quote from the price list: 2 devices examined, one emergency advice.
+  const caseUrl = page.url().split('#')[0];
+  await page.click('details:has(form[action$="/quotes"]) summary');
+  const quantities = page.locator('form[action$="/quotes"] input[name=quantity]');
+  await quantities.nth(1).fill('1');
+  await quantities.nth(9).fill('2');
+  await Promise.all([page.waitForURL(/\/quotes\/\d+$/), page.click('form[action$="/quotes"] button')]);
+  const quote = await page.textContent('main');
+  quote.includes('¥715,000') || fail(`quote total wrong: ${quote}`);
+  await shot('quote-ja');
+  await page.goto(`${page.url()}?lang=en`);
+  (await page.textContent('main')).includes('Quotation') || fail('English quote');
+  await shot('quote-en');
+  await page.goto(caseUrl);
+
   await page.goto(`${url}/deadlines`);
   (await page.textContent('#deadlines')).includes('株式会社サンプル') || fail('deadline list');
   await shot('deadlines');
