@@ -5,8 +5,9 @@ use std::path::PathBuf;
 /// What can go wrong in this crate as a whole-operation error.
 ///
 /// Damage inside a log is not an error of this kind: readers count it per file
-/// ([`FileStats`](crate::FileStats)) and go on; only problems that stop an operation (a rule
-/// directory that cannot be loaded, an output that cannot be written) are returned as errors.
+/// ([`FileStats`](crate::FileStats)) and go on, and rule problems are `ir110-sigma` diagnostics;
+/// only what stops an operation (a rule path that does not exist, an output that cannot be
+/// written) is returned as an error.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum EventlogError {
@@ -25,9 +26,6 @@ pub enum EventlogError {
     /// A value could not be serialized for output.
     #[error("cannot serialize output: {0}")]
     Serialize(#[from] serde_json::Error),
-    /// The Sigma rules could not be loaded at all.
-    #[error("sigma rules: {0}")]
-    Rules(String),
 }
 
 impl EventlogError {
