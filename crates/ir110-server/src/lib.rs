@@ -48,7 +48,7 @@ use ir110_store::{Role, Store, User};
 pub use appi::{AppiDeadlines, appi_deadlines};
 pub use auth::hash_password;
 pub use error::{ApiError, ErrorInfo};
-pub use prices::{PriceItem, PriceList, QuoteTotals, quote_totals};
+pub use prices::{Issuer, PriceItem, PriceList, QuoteTotals, quote_totals};
 
 /// Message catalogue entries of the server's UI (`ui.*`).
 pub const MESSAGES: &str = include_str!("../messages.toml");

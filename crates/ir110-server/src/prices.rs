@@ -28,12 +28,26 @@ pub struct PriceItem {
     pub price: i64,
 }
 
+/// Who issues the quotes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Issuer {
+    /// Name and address in Japanese.
+    pub ja: String,
+    /// Name and address in English.
+    pub en: String,
+    /// Qualified-invoice registration number (`T` + 13 digits).
+    pub registration: String,
+}
+
 /// The price list (`data/price-list.toml` form).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PriceList {
     /// Consumption tax rate in percent (10).
     pub tax_rate_percent: i64,
+    /// The issuer printed on quotes.
+    pub issuer: Option<Issuer>,
     /// Items in display order.
     #[serde(rename = "item")]
     pub items: Vec<PriceItem>,
@@ -150,6 +164,7 @@ mod tests {
         );
         assert_eq!(list.tax_rate_percent, 10);
         assert!(PriceList::parse("tax_rate_percent = 10\nitem = []\nextra = 1").is_err());
+        assert_eq!(list.issuer.unwrap().registration.len(), 14);
     }
 
     #[test]

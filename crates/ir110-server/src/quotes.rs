@@ -242,7 +242,9 @@ pub(crate) async fn page(
         "<div class=\"card\"><p class=\"noprint\"><a href=\"/quotes/{id}?lang=ja\">日本語</a> / \
          <a href=\"/quotes/{id}?lang=en\">English</a> · <a href=\"/cases/{case}\">←</a></p>\
          <h1 style=\"text-align:center;letter-spacing:.3em\">{title}</h1>\
+         <div style=\"display:flex;justify-content:space-between;gap:2rem\">\
          <p style=\"font-size:1.15rem\"><b>{client}</b> {honorific}</p>\
+         <p style=\"text-align:right\">{issuer}</p></div>\
          <dl><dt>{no_l}</dt><dd>Q-{id:06}</dd><dt>{date_l}</dt><dd>{date}</dd><dt>{case_l}</dt>\
          <dd>{reference} {case_title}</dd></dl>\
          <p style=\"font-size:1.3rem\">{total_l}: <b>¥{total}</b> ({tax_incl})</p>\
@@ -251,6 +253,18 @@ pub(crate) async fn page(
         title = ui.t("ui.quote.document"),
         client = esc(&access.case.client_name),
         honorific = ui.t("ui.quote.honorific"),
+        issuer = state
+            .config
+            .price_list
+            .issuer
+            .as_ref()
+            .map(|i| format!(
+                "{}<br><span class=\"muted\">{} {}</span>",
+                esc(if lang == Lang::En { &i.en } else { &i.ja }),
+                ui.t("ui.quote.registration"),
+                esc(&i.registration)
+            ))
+            .unwrap_or_default(),
         no_l = ui.t("ui.quote.number"),
         date_l = ui.t("ui.quote.date"),
         date = jst(quote.created_at).get(..10).unwrap_or_default(),
