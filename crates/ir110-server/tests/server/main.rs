@@ -819,7 +819,10 @@ async fn appi_deadlines_and_quotes(h: &Harness) {
         .await
         .body;
     assert!(ja.contains("御見積書") && ja.contains("¥1,045,000") && ja.contains("端末調査"));
-    assert!(ja.contains("登録番号 T0000000000000"), "issuer on the quote");
+    assert!(
+        ja.contains("登録番号 T0000000000000"),
+        "issuer on the quote"
+    );
     let en = h
         .call(
             "GET",
