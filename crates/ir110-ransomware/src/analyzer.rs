@@ -94,6 +94,20 @@ impl Analyzer for RansomwareAnalyzer {
                     .and_then(|x| x.detail.clone())
                     .unwrap_or_default();
                 sink.problem(Problem::new(&r.path, ID, ProblemKind::Unreadable, detail));
+            } else if r.verdict == Verdict::Unknown {
+                // Coverage must show what could not be judged: an unrecognised file may be an
+                // encrypted one whose damage no validator can prove.
+                let why = r
+                    .reasons
+                    .first()
+                    .and_then(|x| x.detail.clone())
+                    .unwrap_or_else(|| "no format validator applies".to_owned());
+                sink.problem(Problem::new(
+                    &r.path,
+                    ID,
+                    ProblemKind::Unsupported,
+                    format!("cannot tell whether this file is damaged: {why}"),
+                ));
             }
         }
         summary.finish();

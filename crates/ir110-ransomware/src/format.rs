@@ -75,6 +75,42 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format.
+    pub const ALL: [Format; 32] = [
+        Format::Zip,
+        Format::Pdf,
+        Format::Png,
+        Format::Jpeg,
+        Format::Gif,
+        Format::Bmp,
+        Format::Tiff,
+        Format::Riff,
+        Format::Ogg,
+        Format::Mp3,
+        Format::Flac,
+        Format::Mp4,
+        Format::Mpeg,
+        Format::Matroska,
+        Format::Ole2,
+        Format::Gzip,
+        Format::Bzip2,
+        Format::Xz,
+        Format::Zstd,
+        Format::SevenZip,
+        Format::Rar,
+        Format::Sqlite,
+        Format::Font,
+        Format::Woff,
+        Format::Pe,
+        Format::Elf,
+        Format::Xcf,
+        Format::Netpbm,
+        Format::Psd,
+        Format::Tar,
+        Format::CryptoContainer,
+        Format::Text,
+    ];
+
     /// A stable short name.
     pub fn name(self) -> &'static str {
         match self {

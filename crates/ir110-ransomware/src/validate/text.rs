@@ -51,7 +51,7 @@ pub fn detect(b: &[u8]) -> Option<Encoding> {
         Err(e) if e.error_len().is_none() => return Some(Encoding::Utf8),
         Err(_) => {}
     }
-    let trimmed = &b[1.min(b.len())..b.len().saturating_sub(1)];
+    let trimmed = if b.len() >= 2 { &b[1..b.len() - 1] } else { b };
     for (enc, label) in [
         (encoding_rs::SHIFT_JIS, Encoding::ShiftJis),
         (encoding_rs::EUC_JP, Encoding::EucJp),
