@@ -222,52 +222,63 @@ impl Detection {
     /// The EventIDs a record must have for the detection to match, when the condition implies a
     /// closed set (used to index rules). `None` when any EventID could match.
     pub fn required_event_ids(&self) -> Option<Vec<u32>> {
-        self.cond_event_ids(&self.cond)
+        self.required_values("EventID")?
+            .iter()
+            .map(|v| v.parse().ok())
+            .collect()
     }
 
-    fn cond_event_ids(&self, c: &Cond) -> Option<Vec<u32>> {
+    /// The channels (lower-case) a record must have, when the detection itself names them
+    /// (`Channel: Security`, as Hayabusa's rules do).
+    pub fn required_channels(&self) -> Option<Vec<String>> {
+        self.required_values("Channel")
+    }
+
+    /// The exact values `field` must have for the detection to match, when the condition implies
+    /// a closed set.
+    fn required_values(&self, field: &str) -> Option<Vec<String>> {
+        self.cond_values(&self.cond, field)
+    }
+
+    fn cond_values(&self, c: &Cond, field: &str) -> Option<Vec<String>> {
+        let union = |parts: Vec<Vec<String>>| {
+            let mut all: Vec<String> = parts.into_iter().flatten().collect();
+            all.sort_unstable();
+            all.dedup();
+            all
+        };
         match c {
             Cond::Search(i) => {
                 let s = self.searches.get(*i)?;
-                let mut all = Vec::new();
-                for g in &s.groups {
-                    let ids = g.fields.iter().find_map(event_ids_of)?;
-                    all.extend(ids);
-                }
-                all.sort_unstable();
-                all.dedup();
-                Some(all)
+                let parts = s
+                    .groups
+                    .iter()
+                    .map(|g| g.fields.iter().find_map(|f| exact_values(f, field)))
+                    .collect::<Option<Vec<_>>>()?;
+                (!parts.is_empty()).then(|| union(parts))
             }
             Cond::And(v) => {
-                let mut best: Option<Vec<u32>> = None;
+                let mut best: Option<Vec<String>> = None;
                 for c in v {
-                    if let Some(ids) = self.cond_event_ids(c) {
+                    if let Some(vals) = self.cond_values(c, field) {
                         best = Some(match best {
-                            None => ids,
-                            Some(b) => b.into_iter().filter(|x| ids.contains(x)).collect(),
+                            None => vals,
+                            Some(b) => b.into_iter().filter(|x| vals.contains(x)).collect(),
                         });
                     }
                 }
                 best
             }
-            Cond::Or(v) => {
-                let mut all = Vec::new();
-                for c in v {
-                    all.extend(self.cond_event_ids(c)?);
-                }
-                all.sort_unstable();
-                all.dedup();
-                Some(all)
-            }
-            Cond::AtLeast(_, v) => {
-                let mut all = Vec::new();
-                for i in v {
-                    all.extend(self.cond_event_ids(&Cond::Search(*i))?);
-                }
-                all.sort_unstable();
-                all.dedup();
-                Some(all)
-            }
+            Cond::Or(v) => v
+                .iter()
+                .map(|c| self.cond_values(c, field))
+                .collect::<Option<Vec<_>>>()
+                .map(union),
+            Cond::AtLeast(_, v) => v
+                .iter()
+                .map(|i| self.cond_values(&Cond::Search(*i), field))
+                .collect::<Option<Vec<_>>>()
+                .map(union),
             Cond::Not(_) => None,
         }
     }
@@ -322,22 +333,22 @@ fn best_field_needles(g: &Group) -> Option<Needles> {
         .min_by_key(|n| score(std::slice::from_ref(n)))
 }
 
-/// The exact EventIDs an `EventID` field test accepts, if it is a plain equality test.
-fn event_ids_of(f: &FieldTest) -> Option<Vec<u32>> {
-    if &*f.field != "EventID" || f.all {
+/// The exact values (as compiled: lower-case unless `cased`) a plain equality test on `field`
+/// accepts.
+fn exact_values(f: &FieldTest, field: &str) -> Option<Vec<String>> {
+    if &*f.field != field || f.all {
         return None;
     }
-    let mut ids = Vec::new();
-    for t in &f.tests {
-        match t {
+    f.tests
+        .iter()
+        .map(|t| match t {
             ValueTest::Str(StrTest {
                 kind: crate::matcher::StrKind::Exact(b),
                 ..
-            }) => ids.push(std::str::from_utf8(b).ok()?.parse().ok()?),
-            _ => return None,
-        }
-    }
-    Some(ids)
+            }) => String::from_utf8(b.to_vec()).ok(),
+            _ => None,
+        })
+        .collect()
 }
 
 /// What the compiler needs besides the detection node.

@@ -17,7 +17,7 @@ use aho_corasick::AhoCorasick;
 use crate::condition::Aggregation;
 use crate::detection::{Ctx, Detection, Needles, compile_detection};
 use crate::diagnostic::{Code, Diagnostic, LoadCounts};
-use crate::logsource::{BUILTIN, Resolution};
+use crate::logsource::{BUILTIN, Resolution, Variant};
 use crate::record::{FieldValue, Record};
 use crate::rule::{RawCorrelation, Rule, merge_global, read_correlation, read_meta};
 use crate::yaml::{Node, parse_documents};
@@ -774,7 +774,22 @@ impl<'o> Loader<'o> {
                 continue;
             }
             let report = !is_below && needed[i].is_none_or(|g| g);
-            let variants = match BUILTIN.resolve(&p.rule.logsource) {
+            // A detection that names its channels itself (Hayabusa's rules, including its
+            // converted Sigma rules with `Channel: Security` + `EventID: 4688`) is indexed
+            // by them as written; the log-source mapping only fills in what a rule leaves out.
+            let own_channels = p.det.required_channels();
+            let resolution = match own_channels {
+                Some(chs) if !chs.is_empty() => Resolution::Variants(
+                    chs.into_iter()
+                        .map(|c| Variant {
+                            channel: Some(c),
+                            ..Variant::default()
+                        })
+                        .collect(),
+                ),
+                _ => BUILTIN.resolve(&p.rule.logsource),
+            };
+            let variants = match resolution {
                 Resolution::Variants(v) => v,
                 Resolution::Unmapped(what) => {
                     let mut d = Diagnostic::new(

@@ -651,3 +651,25 @@ fn deprecated_count_aggregation_becomes_a_correlation() {
     assert_eq!(fired.len(), 1);
     assert_eq!((fired[0].title.as_str(), fired[0].count), ("Guessing", 2));
 }
+
+#[test]
+fn a_detection_naming_its_channel_is_indexed_by_it() {
+    // Hayabusa's converted Sigma rules: category `network_connection` (Sysmon 3 in the mapping)
+    // but the detection pins Security 5156 with native field names.
+    let text = "title: SMTP\nid: h2\nlevel: medium\nlogsource: {category: network_connection, product: windows}\ndetection:\n    network_connection:\n        EventID: 5156\n        Channel: Security\n    selection:\n        DestPort: [25, 587]\n        Direction: '%%14593'\n    filter_clients:\n        Application|endswith: '\\outlook.exe'\n    condition: network_connection and (selection and not 1 of filter_*)\n";
+    let (set, diags) = RuleSet::from_sources(&[("h.yml", text)], &LoadOptions::default());
+    assert!(diags.is_empty(), "{diags:#?}");
+    assert_eq!(set.compiled_len(), 1);
+    let r = record(
+        &json!({"Channel": "Security", "EventID": 5156, "DestPort": "587", "Direction": "%%14593", "Application": "\\device\\x\\evil.exe"}),
+    );
+    assert_eq!(set.matches(&r).count(), 1);
+    let outlook = record(
+        &json!({"Channel": "Security", "EventID": 5156, "DestPort": "587", "Direction": "%%14593", "Application": "\\device\\x\\OUTLOOK.EXE"}),
+    );
+    assert_eq!(set.matches(&outlook).count(), 0);
+    let sysmon = record(
+        &json!({"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 5156, "DestPort": "587", "Direction": "%%14593"}),
+    );
+    assert_eq!(set.matches(&sysmon).count(), 0);
+}
