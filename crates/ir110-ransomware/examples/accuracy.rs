@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use corpus::Truth;
 use ir110_ransomware::record::Verdict;
+use ir110_samples::damage::Mode;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -76,12 +77,28 @@ fn main() {
             );
         }
         if let (Truth::Encrypted(m), Verdict::Encrypted) = (&smp.truth, verdict) {
-            let want = if m.starts_with("full")
-                || m.starts_with("xor")
-                || m == "header-1m" && smp.bytes.len() <= 1 << 20
-            {
+            // The mode the damage really has in a file of this size (a 4 KiB header of a 3 KiB
+            // file is full encryption; every other 4 KiB stripe of a 6 KiB file is a header).
+            let len = smp.bytes.len();
+            let ranges = match m.as_str() {
+                "header-4k" => Mode::Header(4096).ranges(len),
+                "header-1m" => Mode::Header(1 << 20).ranges(len),
+                "intermittent-every-other" => Mode::Intermittent {
+                    stripe: 4096,
+                    every: 8192,
+                }
+                .ranges(len),
+                "intermittent-10pct-5" => Mode::Fraction {
+                    percent: 10,
+                    stripes: 5,
+                }
+                .ranges(len),
+                _ => vec![0..len],
+            };
+            let covered: usize = ranges.iter().map(|r| r.len()).sum();
+            let want = if covered * 10 >= len * 9 {
                 "full"
-            } else if m.starts_with("header") {
+            } else if ranges.len() == 1 {
                 "header"
             } else {
                 "intermittent"
