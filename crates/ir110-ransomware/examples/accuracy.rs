@@ -93,7 +93,7 @@ fn main() {
                     stripes: 5,
                 }
                 .ranges(len),
-                _ => vec![0..len],
+                _ => std::iter::once(0..len).collect(),
             };
             let covered: usize = ranges.iter().map(|r| r.len()).sum();
             let want = if covered * 10 >= len * 9 {
