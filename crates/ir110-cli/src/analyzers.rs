@@ -19,6 +19,7 @@ pub fn catalog() -> Result<Catalog, CatalogError> {
         ir110_netflow::MESSAGES,
         ir110_ransomware::MESSAGES,
         ir110_weblog::MESSAGES,
+        ir110_server::MESSAGES,
         MESSAGES,
     ])
 }

@@ -59,6 +59,10 @@ enum Command {
     Demo(cmd::demo::Args),
     /// Rebuild a case's report from the case store (html, json, md; ja or en).
     Report(cmd::report::Args),
+    /// Run the case-management server (browser UI and JSON API) on 127.0.0.1:8110.
+    Serve(cmd::serve::Args),
+    /// Manage accounts of the case-management server.
+    User(cmd::user::Args),
 }
 
 fn main() -> ExitCode {
@@ -82,6 +86,8 @@ fn main() -> ExitCode {
         Command::Triage(args) => cmd::triage::run(args, &ctx),
         Command::Demo(args) => cmd::demo::run(args, &ctx),
         Command::Report(args) => cmd::report::run(args, &ctx),
+        Command::Serve(args) => cmd::serve::run(args, &ctx),
+        Command::User(args) => cmd::user::run(args, &ctx),
     };
     match result {
         Ok(code) => code,

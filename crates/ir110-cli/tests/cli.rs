@@ -301,9 +301,10 @@ fn triage_accounts_for_hostile_evidence() {
     assert_eq!(kind_of("secret.log"), Some("unreadable"), "{problems:?}");
     assert_eq!(kind_of("loop"), Some("skipped"), "{problems:?}");
     assert_eq!(kind_of("empty.txt"), Some("skipped"), "{problems:?}");
-    assert!(
-        kind_of("junk.bin").is_some(),
-        "junk is accounted for: {problems:?}"
+    assert_eq!(
+        kind_of("junk.bin"),
+        Some("unsupported"),
+        "junk cannot be judged: {problems:?}"
     );
     assert!(
         kind_of("Security.evtx").is_some(),
@@ -378,6 +379,12 @@ fn demo_end_to_end() {
         "mail.account-abused",
         "mail.burst",
         "netflow.beacon",
+        "ransomware.encrypted-files",
+        "ransomware.ransom-note",
+        "ransomware.family",
+        "web.webshell",
+        "web.skimmer",
+        "web.first-compromise",
     ] {
         assert!(
             rules.contains(&expected),

@@ -16,7 +16,9 @@ pub mod mail;
 pub mod net;
 pub mod ransomware;
 pub mod report;
+pub mod serve;
 pub mod triage;
+pub mod user;
 pub mod web;
 
 use anyhow::Context as _;
