@@ -350,13 +350,13 @@ fn validators_survive_hostile_input() {
     use ir110_ransomware::format::Format;
     use ir110_ransomware::validate::validate;
     let mut rng = ir110_samples::Rng::new(99);
-    let mut inputs: Vec<Vec<u8>> = vec![Vec::new(), vec![0], vec![0xff; 3], rng.bytes(100_000)];
+    let mut inputs: Vec<Vec<u8>> = vec![Vec::new(), vec![0], vec![0xff; 3], rng.bytes(20_000)];
     for kind in ir110_samples::DocKind::ALL {
         let doc = ir110_samples::document(kind, 1, "x");
-        for cut in [1, 7, 30, doc.len() / 3, doc.len() - 1] {
+        for cut in [7, doc.len() / 3, doc.len() - 1] {
             inputs.push(doc[..cut.min(doc.len())].to_vec());
         }
-        for _ in 0..20 {
+        for _ in 0..4 {
             let mut d = doc.clone();
             for _ in 0..1 + rng.below(8) {
                 let i = rng.below(d.len() as u64) as usize;
@@ -392,7 +392,7 @@ fn validators_survive_hostile_input() {
                 let _ = validate(f, &holes);
             }
         }
-        for name in ["a.docx", "a.txt", "a.jpg.locked", "README.txt", "x"] {
+        for name in ["a.docx"] {
             let _ = ir110_ransomware::judge_bytes(name, input.clone());
         }
     }
