@@ -392,9 +392,7 @@ fn validators_survive_hostile_input() {
                 let _ = validate(f, &holes);
             }
         }
-        for name in ["a.docx"] {
-            let _ = ir110_ransomware::judge_bytes(name, input.clone());
-        }
+        let _ = ir110_ransomware::judge_bytes("a.docx", input.clone());
     }
     assert_eq!(checks, inputs.len() * Format::ALL.len());
 }
