@@ -6,33 +6,13 @@
 )]
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use ir110_eventlog::{EventLogAnalyzer, ReadOptions, read_files, source_file};
-use ir110_model::{
-    AnalysisContext, Analyzer, Catalog, Event, Finding, Problem, ProblemKind, Severity, Sink,
-    SourceFile,
-};
+use ir110_model::{AnalysisContext, Analyzer, Catalog, ProblemKind, Severity, SourceFile};
 
 /// Collects everything an analyzer pushes.
-#[derive(Default)]
-struct Collect {
-    events: Mutex<Vec<Event>>,
-    findings: Mutex<Vec<Finding>>,
-    problems: Mutex<Vec<Problem>>,
-}
-
-impl Sink for Collect {
-    fn event(&self, event: Event) {
-        self.events.lock().unwrap().push(event);
-    }
-    fn finding(&self, finding: Finding) {
-        self.findings.lock().unwrap().push(finding);
-    }
-    fn problem(&self, problem: Problem) {
-        self.problems.lock().unwrap().push(problem);
-    }
-}
+/// Every test collects what analyzers push in memory.
+type Collect = ir110_model::MemorySink;
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

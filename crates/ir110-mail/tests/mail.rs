@@ -2,7 +2,6 @@
 //! verdicts and findings, synthetic month-long logs, the analyzer contract and the demo.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use chrono::DateTime;
 use ir110_mail::{
@@ -10,8 +9,7 @@ use ir110_mail::{
     analyze_paths, demo_files, synthesize_maillog,
 };
 use ir110_model::{
-    AnalysisContext, Analyzer, Catalog, Category, Event, Finding, Problem, Sink, SourceFile,
-    SourceKind, SourceRef,
+    AnalysisContext, Analyzer, Catalog, Category, SourceFile, SourceKind, SourceRef,
 };
 
 fn data(name: &str) -> PathBuf {
@@ -223,30 +221,8 @@ fn thirty_benign_days_then_the_first_25_abusive_messages() {
     assert!(rules.contains(&"mail.bounce-storm".to_owned()), "{rules:?}");
 }
 
-#[derive(Default)]
-struct Collect {
-    events: Mutex<Vec<Event>>,
-    findings: Mutex<Vec<Finding>>,
-    problems: Mutex<Vec<Problem>>,
-}
-
-impl Sink for Collect {
-    fn event(&self, event: Event) {
-        if let Ok(mut v) = self.events.lock() {
-            v.push(event);
-        }
-    }
-    fn finding(&self, finding: Finding) {
-        if let Ok(mut v) = self.findings.lock() {
-            v.push(finding);
-        }
-    }
-    fn problem(&self, problem: Problem) {
-        if let Ok(mut v) = self.problems.lock() {
-            v.push(problem);
-        }
-    }
-}
+/// Every test collects what analyzers push in memory.
+type Collect = ir110_model::MemorySink;
 
 #[test]
 fn triage_finds_the_demo_burst() {

@@ -388,6 +388,40 @@ pub trait Sink: Sync {
     fn progress(&self, _bytes: u64) {}
 }
 
+/// A sink that keeps everything in memory, in arrival order: for tests, examples and small
+/// callers that want the results as values.
+#[derive(Debug, Default)]
+pub struct MemorySink {
+    /// Events pushed.
+    pub events: std::sync::Mutex<Vec<Event>>,
+    /// Findings pushed.
+    pub findings: std::sync::Mutex<Vec<Finding>>,
+    /// Problems pushed.
+    pub problems: std::sync::Mutex<Vec<Problem>>,
+}
+
+impl Sink for MemorySink {
+    fn event(&self, event: Event) {
+        // A poisoned lock still holds every earlier item: keep pushing rather than lose them.
+        self.events
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(event);
+    }
+    fn finding(&self, finding: Finding) {
+        self.findings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(finding);
+    }
+    fn problem(&self, problem: Problem) {
+        self.problems
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(problem);
+    }
+}
+
 /// Facts about the run that analyzers may use.
 #[derive(Debug, Clone, Default)]
 pub struct AnalysisContext {

@@ -22,7 +22,8 @@ mod finding;
 mod message;
 
 pub use analyzer::{
-    AnalysisContext, Analyzer, Problem, ProblemKind, Sink, SourceFile, SourceKind, TextFormat,
+    AnalysisContext, Analyzer, MemorySink, Problem, ProblemKind, Sink, SourceFile, SourceKind,
+    TextFormat,
 };
 pub use case::{
     Case, CaseSummary, Client, EvidenceItem, Host, IncidentType, LogEntry, ParseEnumError, Phase,

@@ -6,11 +6,9 @@ mod mmdb_writer;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use ir110_model::{
-    AnalysisContext, Analyzer, Catalog, Category, Event, Finding, Problem, Sink, SourceFile,
-    SourceKind, SourceRef,
+    AnalysisContext, Analyzer, Catalog, Category, Finding, SourceFile, SourceKind, SourceRef,
 };
 use ir110_netflow::{
     BeaconSpec, LogFormat, NetAnalysis, NetAnalyzer, NetOptions, NetReport, TrafficSpec,
@@ -361,30 +359,8 @@ fn damaged_input_is_a_problem_not_a_panic() {
     ));
 }
 
-#[derive(Default)]
-struct Collect {
-    events: Mutex<Vec<Event>>,
-    findings: Mutex<Vec<Finding>>,
-    problems: Mutex<Vec<Problem>>,
-}
-
-impl Sink for Collect {
-    fn event(&self, event: Event) {
-        if let Ok(mut v) = self.events.lock() {
-            v.push(event);
-        }
-    }
-    fn finding(&self, finding: Finding) {
-        if let Ok(mut v) = self.findings.lock() {
-            v.push(finding);
-        }
-    }
-    fn problem(&self, problem: Problem) {
-        if let Ok(mut v) = self.problems.lock() {
-            v.push(problem);
-        }
-    }
-}
+/// Every test collects what analyzers push in memory.
+type Collect = ir110_model::MemorySink;
 
 #[test]
 fn triage_finds_the_demo_beacon() {

@@ -13,9 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use corpus::Truth;
-use ir110_model::{
-    AnalysisContext, Analyzer, Event, Finding, Problem, Sink, SourceFile, SourceKind,
-};
+use ir110_model::{AnalysisContext, Analyzer, SourceFile, SourceKind};
 use ir110_ransomware::{FileRecord, RansomwareAnalyzer, ScanOptions, Verdict, scan};
 use ir110_samples::damage::{Footer, Mode, NoteStyle, Rename};
 
@@ -192,24 +190,8 @@ fn attacked_share_end_to_end() {
     assert_eq!(report.remaining.len(), 1);
 }
 
-#[derive(Default)]
-struct Collect {
-    events: Mutex<Vec<Event>>,
-    findings: Mutex<Vec<Finding>>,
-    problems: Mutex<Vec<Problem>>,
-}
-
-impl Sink for Collect {
-    fn event(&self, e: Event) {
-        self.events.lock().unwrap().push(e);
-    }
-    fn finding(&self, f: Finding) {
-        self.findings.lock().unwrap().push(f);
-    }
-    fn problem(&self, p: Problem) {
-        self.problems.lock().unwrap().push(p);
-    }
-}
+/// Every test collects what analyzers push in memory.
+type Collect = ir110_model::MemorySink;
 
 #[test]
 fn analyzer_events_and_findings() {

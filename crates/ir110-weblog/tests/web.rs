@@ -8,14 +8,10 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::SystemTime;
 
 use chrono::{DateTime, Duration, Utc};
-use ir110_model::{
-    AnalysisContext, Analyzer, Catalog, Event, Finding, Problem, Severity, Sink, SourceFile,
-    SourceKind,
-};
+use ir110_model::{AnalysisContext, Analyzer, Catalog, Severity, SourceFile, SourceKind};
 use ir110_weblog::{
     AttackTimeline, RuleSet, WebAnalyzer, WebOptions, WebReport, attack_access_log, build_baseline,
     clean_site, demo_files, planted_files, scan,
@@ -410,30 +406,8 @@ fn jsp_aspx_and_obfuscated_php_shells_match_rules() {
     );
 }
 
-#[derive(Default)]
-struct Collect {
-    events: Mutex<Vec<Event>>,
-    findings: Mutex<Vec<Finding>>,
-    problems: Mutex<Vec<Problem>>,
-}
-
-impl Sink for Collect {
-    fn event(&self, event: Event) {
-        if let Ok(mut v) = self.events.lock() {
-            v.push(event);
-        }
-    }
-    fn finding(&self, finding: Finding) {
-        if let Ok(mut v) = self.findings.lock() {
-            v.push(finding);
-        }
-    }
-    fn problem(&self, problem: Problem) {
-        if let Ok(mut v) = self.problems.lock() {
-            v.push(problem);
-        }
-    }
-}
+/// Every test collects what analyzers push in memory.
+type Collect = ir110_model::MemorySink;
 
 #[test]
 fn triage_finds_the_demo_site() {
