@@ -438,6 +438,26 @@ fn demo_end_to_end() {
             .unwrap()
             .starts_with("# Incident triage report")
     );
+    // Triage again over the same evidence (same host attribution as the demo run): findings
+    // are updated, the timeline is not doubled.
+    let again_dir = w.path("again");
+    w.ok(&[
+        "triage",
+        d.join("evidence").to_str().unwrap(),
+        "--case",
+        &case_id,
+        "--out",
+        again_dir.to_str().unwrap(),
+        "--host",
+        "FS01",
+    ]);
+    let shown: Value = serde_json::from_str(&w.ok(&["case", "show", &case_id, "--json"])).unwrap();
+    assert_eq!(shown["events"], report["summary"]["events_total"]);
+    assert_eq!(
+        shown["findings"].as_array().unwrap().len() as u64,
+        report["summary"]["findings_total"].as_u64().unwrap()
+    );
+    assert_eq!(shown["runs"].as_array().unwrap().len(), 2);
     // The demo is deterministic: a second run in the same folder gives the same evidence.
     let first = report["coverage"]["files_total"].clone();
     w.ok(&["demo", d.to_str().unwrap(), "--no-case"]);

@@ -89,19 +89,62 @@ where
     }
 }
 
+/// The identity of a stored event: SHA-256 (hex) of its JSON with object keys sorted, so that
+/// the same event gives the same digest whatever order an analyzer filled its fields in.
+pub(crate) fn event_digest(body: &str) -> String {
+    use sha2::{Digest, Sha256};
+    fn canonical(value: &serde_json::Value, out: &mut String) {
+        match value {
+            serde_json::Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                out.push('{');
+                for (i, k) in keys.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&serde_json::Value::String(k.clone()).to_string());
+                    out.push(':');
+                    canonical(&map[k], out);
+                }
+                out.push('}');
+            }
+            serde_json::Value::Array(items) => {
+                out.push('[');
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    canonical(v, out);
+                }
+                out.push(']');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    let mut text = String::with_capacity(body.len());
+    match serde_json::from_str::<serde_json::Value>(body) {
+        Ok(value) => canonical(&value, &mut text),
+        Err(_) => text.push_str(body),
+    }
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
 fn clamp(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 impl Store {
     /// Appends `events` to the case's timeline in one transaction (all or nothing), with
-    /// multi-row inserts. Returns how many were stored. Events are not deduplicated: store a
-    /// run's timeline once.
+    /// multi-row inserts. Returns how many were stored: an event the case already holds (same
+    /// JSON, so the same time, source, place and content) is skipped, so re-running triage over
+    /// the same evidence does not duplicate the timeline.
     pub async fn insert_events(&self, case_id: i64, events: &[Event]) -> Result<u64> {
         self.ensure_case(case_id).await?;
         if events.is_empty() {
             return Ok(0);
         }
+        let mut stored = 0;
         in_write_tx!(self, |tx, Db| {
             for chunk in events.chunks(EVENTS_PER_STATEMENT) {
                 let rows = chunk
@@ -109,7 +152,7 @@ impl Store {
                     .map(|e| Ok((micros(e.timestamp), e, to_json("event", e)?)))
                     .collect::<Result<Vec<_>>>()?;
                 let mut qb = QueryBuilder::<Db>::new(
-                    "INSERT INTO events (case_id, ts, host, kind, analyzer, body) ",
+                    "INSERT INTO events (case_id, ts, host, kind, analyzer, body, digest) ",
                 );
                 qb.push_values(&rows, |mut b, (ts, e, body)| {
                     b.push_bind(case_id)
@@ -117,12 +160,14 @@ impl Store {
                         .push_bind(e.host.as_deref())
                         .push_bind(e.kind.as_str())
                         .push_bind(e.analyzer.as_str())
-                        .push_bind(body.as_str());
+                        .push_bind(body.as_str())
+                        .push_bind(event_digest(body));
                 });
-                qb.build().execute(&mut *tx).await?;
+                qb.push(" ON CONFLICT (case_id, digest) DO NOTHING");
+                stored += qb.build().execute(&mut *tx).await?.rows_affected();
             }
         });
-        Ok(events.len() as u64)
+        Ok(stored)
     }
 
     /// How many events the case's timeline holds.

@@ -110,7 +110,7 @@ impl Store {
                     .collect::<Result<Vec<_>>>()?;
                 let mut qb = QueryBuilder::<Db>::new(
                     "INSERT INTO events (case_id, ts, host, kind, analyzer, body, recorded_at, \
-                     import_id) ",
+                     import_id, digest) ",
                 );
                 qb.push_values(&rows, |mut b, (ts, e, body)| {
                     b.push_bind(case_id)
@@ -120,8 +120,11 @@ impl Store {
                         .push_bind(e.analyzer.as_str())
                         .push_bind(body.as_str())
                         .push_bind(micros(at))
-                        .push_bind(id);
+                        .push_bind(id)
+                        .push_bind(crate::events::event_digest(body));
                 });
+                // Importing the same report again adds no duplicate events.
+                qb.push(" ON CONFLICT (case_id, digest) DO NOTHING");
                 qb.build().execute(&mut *tx).await?;
             }
             id

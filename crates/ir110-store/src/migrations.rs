@@ -30,6 +30,11 @@ const SQLITE: &[Embedded] = &[
         "case-management server",
         include_str!("../migrations/sqlite/0002_server.sql"),
     ),
+    (
+        3,
+        "event digests",
+        include_str!("../migrations/sqlite/0003_event_digest.sql"),
+    ),
 ];
 
 const POSTGRES: &[Embedded] = &[
@@ -42,6 +47,11 @@ const POSTGRES: &[Embedded] = &[
         2,
         "case-management server",
         include_str!("../migrations/postgres/0002_server.sql"),
+    ),
+    (
+        3,
+        "event digests",
+        include_str!("../migrations/postgres/0003_event_digest.sql"),
     ),
 ];
 

@@ -564,6 +564,35 @@ async fn events_come_back_in_time_order_and_filter_exactly(db: &TestDb) {
     assert_eq!(store.insert_events(case.id, &all).await.unwrap(), 2_500);
     assert_eq!(store.insert_events(other.id, &all[..10]).await.unwrap(), 10);
     assert_eq!(store.insert_events(case.id, &[]).await.unwrap(), 0);
+    // Storing the same timeline again (a second triage run over the same evidence) adds
+    // nothing; a run that overlaps adds only what is new.
+    assert_eq!(
+        store.insert_events(case.id, &all[..1_200]).await.unwrap(),
+        0
+    );
+    let mut changed = all[0].clone();
+    changed.message.push_str(" (another record)");
+    assert_eq!(
+        store
+            .insert_events(case.id, &[all[1].clone(), changed.clone()])
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(store.count_events(case.id).await.unwrap(), 2_501);
+    let changed_back = store
+        .list_events(case.id, &EventQuery::new())
+        .await
+        .unwrap();
+    assert!(changed_back.contains(&changed), "the new event is stored");
+    assert_eq!(store.count_events(other.id).await.unwrap(), 10);
+    // Put the case back as the rest of this test expects it.
+    let other2 = store
+        .create_case(NewCase::new(ClientRef::name("Acme Ltd"), "timeline 2"))
+        .await
+        .unwrap();
+    let case = other2;
+    assert_eq!(store.insert_events(case.id, &all).await.unwrap(), 2_500);
     assert_eq!(store.count_events(case.id).await.unwrap(), 2_500);
     assert_eq!(store.count_events(other.id).await.unwrap(), 10);
 
