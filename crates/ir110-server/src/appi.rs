@@ -18,7 +18,7 @@ use ir110_store::{AppiMark, CaseAccess};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::audit::record;
+use crate::audit::entry;
 use crate::auth::Caller;
 use crate::cases::case_with_nda;
 use crate::error::{ApiError, ApiResult};
@@ -125,8 +125,8 @@ pub(crate) async fn set(
     caller.check_write(input.csrf.as_deref(), false)?;
     let access = case_with_nda(&state, &caller, id, "appi").await?;
     let v = &input.value;
-    let mark = state
-        .store
+    let mut tx = state.store.begin().await?;
+    let mark = tx
         .set_appi(
             &caller.scope,
             id,
@@ -136,15 +136,15 @@ pub(crate) async fn set(
         )
         .await?
         .ok_or(ApiError::NotFound)?;
-    record(
-        &state,
+    tx.audit(&entry(
         &caller.user.name,
         "appi.mark",
         format!("case:{id}"),
         (Some(access.case.client_id), Some(id)),
         serde_json::json!({"discovered_on": v.discovered_on, "unauthorized": v.unauthorized}),
-    )
+    ))
     .await?;
+    tx.commit().await?;
     Ok(Done::new(
         &input,
         StatusCode::OK,

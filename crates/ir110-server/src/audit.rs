@@ -13,7 +13,27 @@ use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::html::{Ui, esc, jst};
 
-/// Appends one entry: `actor` did `action` on `object`.
+/// The entry "`actor` did `action` on `object`", to append with [`ir110_store::Tx::audit`] in
+/// the transaction of the change it records, so that the two commit or vanish together.
+pub(crate) fn entry(
+    actor: &str,
+    action: &str,
+    object: String,
+    (client_id, case_id): (Option<i64>, Option<i64>),
+    detail: serde_json::Value,
+) -> NewAudit {
+    NewAudit {
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+        object,
+        client_id,
+        case_id,
+        detail,
+    }
+}
+
+/// Appends one entry in a transaction of its own: for what changes nothing else (a refused
+/// access, a failed login). A change is audited with [`entry`] inside its own transaction.
 pub(crate) async fn record(
     state: &AppState,
     actor: &str,

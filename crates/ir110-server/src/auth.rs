@@ -262,17 +262,24 @@ pub(crate) async fn check_throttle(state: &AppState, name: &str, addr: &str) -> 
     Ok(())
 }
 
-/// Records a failed login for the account and the address.
+/// Records a failed login for the account and the address, with its audit entry, in one
+/// transaction.
 pub(crate) async fn record_failure(state: &AppState, name: &str, addr: &str) -> ApiResult<()> {
     let now = Utc::now();
-    state
-        .store
-        .record_login_failure(&format!("user:{}", name.trim()), now)
+    let mut tx = state.store.begin().await?;
+    tx.record_login_failure(&format!("user:{}", name.trim()), now)
         .await?;
-    state
-        .store
-        .record_login_failure(&format!("addr:{addr}"), now)
+    tx.record_login_failure(&format!("addr:{addr}"), now)
         .await?;
+    tx.audit(&crate::audit::entry(
+        name,
+        "login.failed",
+        format!("address:{addr}"),
+        (None, None),
+        serde_json::json!({}),
+    ))
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 

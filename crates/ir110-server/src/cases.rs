@@ -14,7 +14,7 @@ use ir110_store::{CaseAccess, CasePage, CaseTask, ClientRef, NewCase, NewTask, R
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::audit::record;
+use crate::audit::{entry, record};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::html::{Ui, esc, jst};
@@ -156,31 +156,34 @@ pub(crate) async fn create(
 ) -> ApiResult<Done<Case>> {
     caller.check_write(input.csrf.as_deref(), false)?;
     let v = &input.value;
-    let client = state
-        .store
-        .client_in_scope(&caller.scope, v.client_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
     let types = if v.types.is_empty() {
         vec![IncidentType::Other]
     } else {
         v.types.clone()
     };
-    let case = state
-        .store
-        .create_case(NewCase::new(ClientRef::Id(client.id), &v.title).types(types.clone()))
-        .await?;
+    // The case, its tasks and the audit entry commit together; the client is found through
+    // the caller's scope by the INSERT itself.
+    let mut tx = state.store.begin().await?;
+    let case = tx
+        .create_case(
+            &caller.scope,
+            NewCase::new(ClientRef::Id(v.client_id), &v.title).types(types),
+        )
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let tasks = playbook_tasks(&case.types)?;
-    state.store.add_tasks(case.id, &tasks).await?;
-    record(
-        &state,
+    tx.add_tasks(&caller.scope, case.id, &tasks)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    tx.audit(&entry(
         &caller.user.name,
         "case.create",
         format!("case:{}", case.id),
-        (Some(client.id), Some(case.id)),
+        (Some(case.client_id), Some(case.id)),
         serde_json::json!({"reference": case.reference, "types": case.types, "tasks": tasks.len()}),
-    )
+    ))
     .await?;
+    tx.commit().await?;
     let to = format!("/cases/{}", case.id);
     Ok(Done::new(&input, StatusCode::CREATED, case, to))
 }
@@ -208,8 +211,8 @@ pub(crate) async fn set_intake(
     } else {
         input.value.types.clone()
     };
-    let after = state
-        .store
+    let mut tx = state.store.begin().await?;
+    let after = tx
         .set_case_intake(&caller.scope, id, &input.value.title, &types)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -220,16 +223,19 @@ pub(crate) async fn set_intake(
         .copied()
         .filter(|t| !before.case.types.contains(t))
         .collect();
-    let tasks = state.store.add_tasks(id, &playbook_tasks(&added)?).await?;
-    record(
-        &state,
+    let tasks = tx
+        .add_tasks(&caller.scope, id, &playbook_tasks(&added)?)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    tx.audit(&entry(
         &caller.user.name,
         "case.intake",
         format!("case:{id}"),
         (Some(after.case.client_id), Some(id)),
         serde_json::json!({"title": after.case.title, "types": after.case.types, "tasks_added": tasks}),
-    )
+    ))
     .await?;
+    tx.commit().await?;
     Ok(Done::new(
         &input,
         StatusCode::OK,
@@ -252,20 +258,21 @@ pub(crate) async fn set_phase(
     input: Input<PhaseIn>,
 ) -> ApiResult<Done<Case>> {
     caller.check_write(input.csrf.as_deref(), false)?;
-    let access = case_with_nda(&state, &caller, id, "phase").await?;
-    let case = state
-        .store
-        .set_phase(access.case.id, input.value.phase, &caller.user.name)
-        .await?;
-    record(
-        &state,
+    case_with_nda(&state, &caller, id, "phase").await?;
+    let mut tx = state.store.begin().await?;
+    let (from, case) = tx
+        .set_phase(&caller.scope, id, input.value.phase, &caller.user.name)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    tx.audit(&entry(
         &caller.user.name,
         "case.phase",
         format!("case:{id}"),
         (Some(case.client_id), Some(id)),
-        serde_json::json!({"from": access.case.phase, "to": case.phase}),
-    )
+        serde_json::json!({"from": from, "to": case.phase}),
+    ))
     .await?;
+    tx.commit().await?;
     Ok(Done::new(
         &input,
         StatusCode::OK,
@@ -291,7 +298,7 @@ pub(crate) async fn set_policy(
     input: Input<PolicyIn>,
 ) -> ApiResult<Done<Case>> {
     caller.check_write(input.csrf.as_deref(), false)?;
-    let access = case_with_nda(&state, &caller, id, "policy").await?;
+    case_with_nda(&state, &caller, id, "policy").await?;
     let v = &input.value;
     if v.decided_by.trim().is_empty() {
         return Err(ApiError::Invalid("decided_by is empty".to_owned()));
@@ -301,19 +308,20 @@ pub(crate) async fn set_policy(
         decided_by: Some(v.decided_by.trim().to_owned()),
         decided_at: v.decided_at.unwrap_or_else(Utc::now),
     };
-    let case = state
-        .store
-        .set_policy(access.case.id, &decision, &caller.user.name)
-        .await?;
-    record(
-        &state,
+    let mut tx = state.store.begin().await?;
+    let case = tx
+        .set_policy(&caller.scope, id, &decision, &caller.user.name)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    tx.audit(&entry(
         &caller.user.name,
         "case.policy",
         format!("case:{id}"),
         (Some(case.client_id), Some(id)),
         serde_json::json!({"policy": v.policy, "decided_by": decision.decided_by, "decided_at": decision.decided_at}),
-    )
+    ))
     .await?;
+    tx.commit().await?;
     Ok(Done::new(
         &input,
         StatusCode::OK,
@@ -357,20 +365,20 @@ pub(crate) async fn task_done(
         .await?
         .ok_or(ApiError::NotFound)?;
     let access = case_with_nda(&state, &caller, task.case_id, "tasks").await?;
-    let task = state
-        .store
+    let mut tx = state.store.begin().await?;
+    let task = tx
         .set_task_done(&caller.scope, id, input.value.done, &caller.user.name)
         .await?
         .ok_or(ApiError::NotFound)?;
-    record(
-        &state,
+    tx.audit(&entry(
         &caller.user.name,
         "task.done",
         format!("task:{id}"),
         (Some(access.case.client_id), Some(task.case_id)),
         serde_json::json!({"key": task.key, "done": input.value.done}),
-    )
+    ))
     .await?;
+    tx.commit().await?;
     let to = format!("/cases/{}#tasks", task.case_id);
     Ok(Done::new(&input, StatusCode::OK, task, to))
 }

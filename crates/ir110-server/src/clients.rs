@@ -12,7 +12,7 @@ use ir110_store::Role;
 use serde::{Deserialize, Deserializer};
 
 use crate::AppState;
-use crate::audit::record;
+use crate::audit::entry;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::html::{Ui, esc, jst};
@@ -88,22 +88,20 @@ pub(crate) async fn create(
         return Err(ApiError::Forbidden);
     }
     let v = &input.value;
-    let client = state
-        .store
-        .create_client(&v.name, v.nda_signed_on, &v.notes)
-        .await?;
+    let mut tx = state.store.begin().await?;
+    let client = tx.create_client(&v.name, v.nda_signed_on, &v.notes).await?;
     if caller.user.role == Role::Responder {
-        state.store.grant_client(caller.user.id, client.id).await?;
+        tx.grant_client(caller.user.id, client.id).await?;
     }
-    record(
-        &state,
+    tx.audit(&entry(
         &caller.user.name,
         "client.create",
         format!("client:{}", client.id),
         (Some(client.id), None),
         serde_json::json!({"name": client.name, "nda_signed_on": client.nda_signed_on}),
-    )
+    ))
     .await?;
+    tx.commit().await?;
     let to = format!("/clients/{}", client.id);
     Ok(Done::new(&input, StatusCode::CREATED, client, to))
 }
@@ -123,20 +121,20 @@ pub(crate) async fn set_nda(
     input: Input<NdaIn>,
 ) -> ApiResult<Done<Client>> {
     caller.check_write(input.csrf.as_deref(), false)?;
-    let client = state
-        .store
-        .set_client_nda_in_scope(&caller.scope, id, input.value.signed_on)
+    let mut tx = state.store.begin().await?;
+    let client = tx
+        .set_client_nda(&caller.scope, id, input.value.signed_on)
         .await?
         .ok_or(ApiError::NotFound)?;
-    record(
-        &state,
+    tx.audit(&entry(
         &caller.user.name,
         "client.nda",
         format!("client:{id}"),
         (Some(id), None),
         serde_json::json!({"signed_on": input.value.signed_on}),
-    )
+    ))
     .await?;
+    tx.commit().await?;
     Ok(Done::new(
         &input,
         StatusCode::OK,
@@ -159,20 +157,20 @@ pub(crate) async fn set_notes(
     input: Input<NotesIn>,
 ) -> ApiResult<Done<Client>> {
     caller.check_write(input.csrf.as_deref(), false)?;
-    let client = state
-        .store
+    let mut tx = state.store.begin().await?;
+    let client = tx
         .set_client_notes(&caller.scope, id, &input.value.notes)
         .await?
         .ok_or(ApiError::NotFound)?;
-    record(
-        &state,
+    tx.audit(&entry(
         &caller.user.name,
         "client.notes",
         format!("client:{id}"),
         (Some(id), None),
         serde_json::json!({"length": input.value.notes.chars().count()}),
-    )
+    ))
     .await?;
+    tx.commit().await?;
     Ok(Done::new(
         &input,
         StatusCode::OK,
@@ -197,16 +195,17 @@ pub(crate) async fn grant(
     caller.check_admin()?;
     caller.check_write(input.csrf.as_deref(), false)?;
     let v = &input.value;
-    state.store.grant_client(v.user_id, v.client_id).await?;
-    record(
-        &state,
+    let mut tx = state.store.begin().await?;
+    tx.grant_client(v.user_id, v.client_id).await?;
+    tx.audit(&entry(
         &caller.user.name,
         "access.grant",
         format!("user:{}", v.user_id),
         (Some(v.client_id), None),
         serde_json::json!({}),
-    )
+    ))
     .await?;
+    tx.commit().await?;
     Ok(Done::new(
         &input,
         StatusCode::OK,

@@ -13,7 +13,7 @@ use ir110_store::{CUSTODY_ACTIONS, CustodyEvent, NewCustody, NewEvidence};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::audit::record;
+use crate::audit::entry;
 use crate::auth::Caller;
 use crate::cases::case_with_nda;
 use crate::error::{ApiError, ApiResult};
@@ -84,16 +84,20 @@ pub(crate) async fn add(
     if let Some(size) = v.size {
         new = new.size(size);
     }
-    let item = state.store.add_evidence(&new).await?;
-    record(
-        &state,
+    let mut tx = state.store.begin().await?;
+    let item = tx
+        .add_evidence(&caller.scope, &new)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    tx.audit(&entry(
         &caller.user.name,
         "evidence.add",
         format!("evidence:{}", item.id),
         (Some(access.case.client_id), Some(id)),
         serde_json::json!({"label": item.label, "kind": item.kind, "sha256": item.sha256}),
-    )
+    ))
     .await?;
+    tx.commit().await?;
     let to = format!("/evidence/{}", item.id);
     Ok(Done::new(&input, StatusCode::CREATED, item, to))
 }
@@ -153,8 +157,8 @@ pub(crate) async fn add_custody(
         sha256: check_sha256(v.sha256.as_deref())?,
         note: v.note.trim().to_owned(),
     };
-    let stored = state
-        .store
+    let mut tx = state.store.begin().await?;
+    let stored = tx
         .add_custody(&caller.scope, id, &event)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -162,15 +166,15 @@ pub(crate) async fn add_custody(
         (Some(a), Some(b)) => Some(a == b),
         _ => None,
     };
-    record(
-        &state,
+    tx.audit(&entry(
         &caller.user.name,
         "custody.add",
         format!("evidence:{id}"),
         (None, Some(item.case_id)),
         serde_json::json!({"action": event.action, "seal": event.seal, "rehash_matches": rehash_matches}),
-    )
+    ))
     .await?;
+    tx.commit().await?;
     Ok(Done::new(
         &input,
         StatusCode::CREATED,

@@ -251,17 +251,17 @@ pub async fn add_user(
         ));
     }
     let hash = hash_password(password).map_err(|e| ServerError::Invalid(e.to_string()))?;
-    let user = store.create_user(name, role, client_id, &hash).await?;
-    store
-        .append_audit(&ir110_store::NewAudit {
-            actor: actor.to_owned(),
-            action: "user.create".to_owned(),
-            object: format!("user:{}", user.id),
-            client_id,
-            case_id: None,
-            detail: serde_json::json!({"name": user.name, "role": role.as_str()}),
-        })
-        .await?;
+    let mut tx = store.begin().await?;
+    let user = tx.create_user(name, role, client_id, &hash).await?;
+    tx.audit(&audit::entry(
+        actor,
+        "user.create",
+        format!("user:{}", user.id),
+        (client_id, None),
+        serde_json::json!({"name": user.name, "role": role.as_str()}),
+    ))
+    .await?;
+    tx.commit().await?;
     Ok(user)
 }
 

@@ -11,7 +11,7 @@ use ir110_store::{NewQuote, Quote, QuoteLine};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::audit::record;
+use crate::audit::entry;
 use crate::auth::Caller;
 use crate::cases::case_with_nda;
 use crate::error::{ApiError, ApiResult};
@@ -107,8 +107,8 @@ pub(crate) async fn create(
     let amounts: Vec<i64> = lines.iter().map(|l| l.amount).collect();
     let totals = quote_totals(&amounts, list.tax_rate_percent)
         .ok_or_else(|| ApiError::Invalid("amount too large".to_owned()))?;
-    let quote = state
-        .store
+    let mut tx = state.store.begin().await?;
+    let quote = tx
         .create_quote(
             &caller.scope,
             id,
@@ -122,15 +122,15 @@ pub(crate) async fn create(
         )
         .await?
         .ok_or(ApiError::NotFound)?;
-    record(
-        &state,
+    tx.audit(&entry(
         &caller.user.name,
         "quote.create",
         format!("quote:{}", quote.id),
         (Some(access.case.client_id), Some(id)),
         serde_json::json!({"total": quote.quote.total, "lines": quote.quote.lines.len()}),
-    )
+    ))
     .await?;
+    tx.commit().await?;
     let to = format!("/quotes/{}", quote.id);
     Ok(Done::new(&input, StatusCode::CREATED, quote, to))
 }

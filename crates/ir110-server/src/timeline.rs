@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
-use crate::audit::record;
+use crate::audit::entry;
 use crate::auth::Caller;
 use crate::cases::{case_with_nda, parse_page_key};
 use crate::error::{ApiError, ApiResult};
@@ -141,8 +141,9 @@ pub(crate) async fn import(
     let access = case_with_nda(&state, &caller, id, "report-import").await?;
     let (tool_version, findings, events) = parse_report(&bytes)?;
     let sha256 = hex::encode(Sha256::digest(&bytes));
-    let (import, summary) = state
-        .store
+    // The import record, the events, the findings and the audit entry commit together.
+    let mut tx = state.store.begin().await?;
+    let (import, summary) = tx
         .import_report(
             &caller.scope,
             id,
@@ -154,16 +155,16 @@ pub(crate) async fn import(
         )
         .await?
         .ok_or(ApiError::NotFound)?;
-    record(
-        &state,
+    tx.audit(&entry(
         &caller.user.name,
         "report.import",
         format!("case:{id}"),
         (Some(access.case.client_id), Some(id)),
         serde_json::json!({"sha256": sha256, "findings": findings.len(), "events": events.len(),
             "tool_version": tool_version}),
-    )
+    ))
     .await?;
+    tx.commit().await?;
     Ok(Done {
         form,
         status: StatusCode::CREATED,

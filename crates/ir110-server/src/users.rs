@@ -11,7 +11,7 @@ use ir110_store::{Role, TokenRecord, TokenScope, User};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::audit::record;
+use crate::audit::entry;
 use crate::auth::{
     Caller, PeerAddr, SESSION_COOKIE, Via, check_throttle, cookie, digest, dummy_hash, lang_of,
     random_token, record_failure, same, session_cookie, verify_password,
@@ -128,41 +128,29 @@ pub(crate) async fn login(
         Some((user, _)) if ok => user,
         _ => {
             record_failure(&state, &name, &addr).await?;
-            record(
-                &state,
-                &name,
-                "login.failed",
-                format!("address:{addr}"),
-                (None, None),
-                serde_json::json!({}),
-            )
-            .await?;
             return Err(ApiError::BadCredentials);
         }
     };
-    if let Some(id) = &old_id {
-        state.store.delete_session(&digest(id)).await?;
-    }
-    state
-        .store
-        .clear_login_failures(&format!("user:{name}"))
-        .await?;
     let id = random_token()?;
     let csrf = random_token()?;
     let ttl = state.config.session_ttl;
-    state
-        .store
-        .create_session(&digest(&id), Some(user.id), &csrf, Utc::now() + ttl)
+    // The old session goes, the new one comes, and the login is audited, all or nothing.
+    let mut tx = state.store.begin().await?;
+    if let Some(old) = &old_id {
+        tx.delete_session(&digest(old)).await?;
+    }
+    tx.clear_login_failures(&format!("user:{name}")).await?;
+    tx.create_session(&digest(&id), Some(user.id), &csrf, Utc::now() + ttl)
         .await?;
-    record(
-        &state,
+    tx.audit(&entry(
         &user.name,
         "login",
         format!("user:{}", user.id),
         (None, None),
         serde_json::json!({"address": addr}),
-    )
+    ))
     .await?;
+    tx.commit().await?;
     let cookie = session_cookie(&state, &id, ttl.num_seconds());
     let mut response = if input.form {
         Redirect::to("/cases").into_response()
@@ -192,18 +180,19 @@ pub(crate) async fn logout(
         Some(given) if same(given, csrf) => {}
         _ => return Err(ApiError::Csrf),
     }
+    let mut tx = state.store.begin().await?;
     if let Some(id) = cookie(&headers, SESSION_COOKIE) {
-        state.store.delete_session(&digest(id)).await?;
+        tx.delete_session(&digest(id)).await?;
     }
-    record(
-        &state,
+    tx.audit(&entry(
         &caller.user.name,
         "logout",
         format!("user:{}", caller.user.id),
         (None, None),
         serde_json::json!({}),
-    )
+    ))
     .await?;
+    tx.commit().await?;
     let mut response = if input.form {
         Redirect::to("/login").into_response()
     } else {
@@ -307,39 +296,34 @@ pub(crate) async fn create_token(
     } else {
         caller.check_write(input.csrf.as_deref(), false)?;
     }
-    if let Some(c) = input.value.client_id
-        && state
-            .store
-            .client_in_scope(&caller.scope, c)
-            .await?
-            .is_none()
-    {
-        return Err(ApiError::NotFound);
-    }
     let name = input.value.name.trim();
     if name.is_empty() {
         return Err(ApiError::Invalid("token name is empty".to_owned()));
     }
     let token = format!("ir110_{}", random_token()?);
-    let record_ = state
-        .store
+    // A token narrowed to a client is stored only if that client is in the caller's scope
+    // (checked by the INSERT), together with its audit entry.
+    let mut tx = state.store.begin().await?;
+    let record_ = tx
         .create_token(
+            &caller.scope,
             caller.user.id,
             name,
             &digest(&token),
             input.value.scope,
             input.value.client_id,
         )
-        .await?;
-    record(
-        &state,
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    tx.audit(&entry(
         &caller.user.name,
         "token.create",
         format!("token:{}", record_.id),
         (input.value.client_id, None),
         serde_json::json!({"name": name, "scope": input.value.scope.as_str()}),
-    )
+    ))
     .await?;
+    tx.commit().await?;
     if input.form {
         let ui = Ui {
             state: &state,
@@ -432,7 +416,7 @@ pub(crate) async fn users_page(
         csrf: caller.csrf(),
     };
     let users = state.store.list_users().await?;
-    let clients = state.store.list_clients().await?;
+    let clients = state.store.clients_in_scope(&caller.scope).await?;
     let mut body = format!(
         "<h1>{}</h1><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
         ui.t("ui.users.title"),

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, StoreError};
 use crate::store::{RowExt, Store, date, from_json, parse_name, time, with_pool};
+use crate::tx::{Tx, with_tx};
 
 /// Which clients' objects a caller may see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +50,11 @@ impl Scope {
         self
     }
 
+    /// Every client and not narrowed: may record new clients.
+    pub(crate) fn unrestricted(&self) -> bool {
+        self.all && self.only_client.is_none()
+    }
+
     pub(crate) fn all_flag(&self) -> i64 {
         i64::from(self.all)
     }
@@ -81,6 +87,31 @@ macro_rules! bind_scope {
     };
 }
 pub(crate) use bind_scope;
+
+/// Appends `EXISTS (case `case_id` inside `scope`)` to a query built with a `QueryBuilder`
+/// (whose binds are numbered as they are pushed, so [`scope_clause`] does not fit).
+pub(crate) fn push_case_in_scope<'a, DB>(
+    qb: &mut sqlx::QueryBuilder<'a, DB>,
+    case_id: i64,
+    scope: &Scope,
+) where
+    DB: sqlx::Database,
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    qb.push("EXISTS (SELECT 1 FROM cases c WHERE c.id = ")
+        .push_bind(case_id)
+        .push(" AND (")
+        .push_bind(scope.all_flag())
+        .push(
+            " = 1 OR c.client_id IN (SELECT uc.client_id FROM user_clients uc WHERE uc.user_id = ",
+        )
+        .push_bind(scope.user_id)
+        .push(")) AND (")
+        .push_bind(scope.only())
+        .push(" = 0 OR c.client_id = ")
+        .push_bind(scope.only())
+        .push("))");
+}
 
 /// A case the caller may see, with what the NDA gate needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -252,9 +283,94 @@ impl Store {
         })
     }
 
-    /// Sets the client's notes (contacts, contract) if the client is inside `scope`.
+    /// Sets the client's notes (contacts, contract) if the client is inside `scope`, in a
+    /// transaction of its own (not audited; the server uses [`Tx::set_client_notes`]).
     pub async fn set_client_notes(
         &self,
+        scope: &Scope,
+        id: i64,
+        notes: &str,
+    ) -> Result<Option<ir110_model::Client>> {
+        let mut tx = self.begin().await?;
+        let client = tx.set_client_notes(scope, id, notes).await?;
+        tx.commit().await?;
+        Ok(client)
+    }
+
+    /// Edits a case's intake data if the case is inside `scope`, in a transaction of its own
+    /// (not audited; the server uses [`Tx::set_case_intake`]).
+    pub async fn set_case_intake(
+        &self,
+        scope: &Scope,
+        id: i64,
+        title: &str,
+        types: &[IncidentType],
+    ) -> Result<Option<CaseAccess>> {
+        let mut tx = self.begin().await?;
+        let case = tx.set_case_intake(scope, id, title, types).await?;
+        tx.commit().await?;
+        Ok(case)
+    }
+
+    /// Records (or clears) the client's NDA date if the client is inside `scope`, in a
+    /// transaction of its own (not audited; the server uses [`Tx::set_client_nda`]).
+    pub async fn set_client_nda_in_scope(
+        &self,
+        scope: &Scope,
+        id: i64,
+        signed_on: Option<NaiveDate>,
+    ) -> Result<Option<ir110_model::Client>> {
+        let mut tx = self.begin().await?;
+        let client = tx.set_client_nda(scope, id, signed_on).await?;
+        tx.commit().await?;
+        Ok(client)
+    }
+}
+
+impl Tx {
+    /// The case `id` if it is inside `scope`, read inside the transaction (so it shows the
+    /// transaction's own changes).
+    pub async fn case_in_scope(&mut self, scope: &Scope, id: i64) -> Result<Option<CaseAccess>> {
+        let sql = format!(
+            "{SCOPED_CASE_SELECT} WHERE c.id = $1 AND {}",
+            scope_clause("c.client_id", 2)
+        );
+        with_tx!(self, |tx, Db| {
+            match bind_scope!(sqlx::query(&sql).bind(id), scope)
+                .fetch_optional(&mut *tx)
+                .await?
+            {
+                Some(row) => Ok(Some(access_from_row(&row)?)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// The client `id` if it is inside `scope`, read inside the transaction.
+    pub async fn client_in_scope(
+        &mut self,
+        scope: &Scope,
+        id: i64,
+    ) -> Result<Option<ir110_model::Client>> {
+        let sql = format!(
+            "SELECT id, name, nda_signed_on, notes, created_at FROM clients WHERE id = $1 AND {}",
+            scope_clause("id", 2)
+        );
+        with_tx!(self, |tx, Db| {
+            match bind_scope!(sqlx::query(&sql).bind(id), scope)
+                .fetch_optional(&mut *tx)
+                .await?
+            {
+                Some(row) => Ok(Some(crate::clients::client_from_row(&row)?)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// Sets the client's notes (contacts, contract) if the client is inside `scope` (checked by
+    /// the `UPDATE` itself).
+    pub async fn set_client_notes(
+        &mut self,
         scope: &Scope,
         id: i64,
         notes: &str,
@@ -264,9 +380,9 @@ impl Store {
              RETURNING id, name, nda_signed_on, notes, created_at",
             scope_clause("id", 3)
         );
-        with_pool!(self, |pool, Db| {
+        with_tx!(self, |tx, Db| {
             match bind_scope!(sqlx::query(&sql).bind(notes).bind(id), scope)
-                .fetch_optional(pool)
+                .fetch_optional(&mut *tx)
                 .await?
             {
                 Some(row) => Ok(Some(crate::clients::client_from_row(&row)?)),
@@ -276,9 +392,10 @@ impl Store {
     }
 
     /// Edits a case's intake data (title and incident types, duplicates dropped) if the case is
-    /// inside `scope`; returns the case as it is now, or `None` when out of scope.
+    /// inside `scope` (checked by the `UPDATE` itself); returns the case as it is now, or `None`
+    /// when out of scope.
     pub async fn set_case_intake(
-        &self,
+        &mut self,
         scope: &Scope,
         id: i64,
         title: &str,
@@ -302,7 +419,7 @@ impl Store {
             "UPDATE cases SET title = $1, types = $2, updated_at = $3 WHERE id = $4 AND {}",
             scope_clause("client_id", 5)
         );
-        let changed = with_pool!(self, |pool, Db| {
+        let changed = with_tx!(self, |tx, Db| {
             bind_scope!(
                 sqlx::query(&sql)
                     .bind(title)
@@ -311,7 +428,7 @@ impl Store {
                     .bind(id),
                 scope
             )
-            .execute(pool)
+            .execute(&mut *tx)
             .await?
             .rows_affected()
         });
@@ -321,9 +438,10 @@ impl Store {
         self.case_in_scope(scope, id).await
     }
 
-    /// Records (or clears) the client's NDA date if the client is inside `scope`.
-    pub async fn set_client_nda_in_scope(
-        &self,
+    /// Records (or clears) the client's NDA date if the client is inside `scope` (checked by the
+    /// `UPDATE` itself).
+    pub async fn set_client_nda(
+        &mut self,
         scope: &Scope,
         id: i64,
         signed_on: Option<NaiveDate>,
@@ -333,14 +451,14 @@ impl Store {
              RETURNING id, name, nda_signed_on, notes, created_at",
             scope_clause("id", 3)
         );
-        with_pool!(self, |pool, Db| {
+        with_tx!(self, |tx, Db| {
             match bind_scope!(
                 sqlx::query(&sql)
                     .bind(signed_on.map(crate::store::date_text))
                     .bind(id),
                 scope
             )
-            .fetch_optional(pool)
+            .fetch_optional(&mut *tx)
             .await?
             {
                 Some(row) => Ok(Some(crate::clients::client_from_row(&row)?)),

@@ -9,6 +9,7 @@ use crate::access::{
 };
 use crate::error::Result;
 use crate::store::{RowExt, Store, date, date_text, micros, now, time, with_pool};
+use crate::tx::{Tx, with_tx};
 
 /// A case marked as a possible personal-data leak.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,8 +38,8 @@ fn mark_from_row(row: &impl RowExt) -> Result<AppiMark> {
 }
 
 impl Store {
-    /// Marks (or re-marks) case `case_id` as a possible leak if it is inside `scope`.
-    /// Returns `None` when the case is not in scope.
+    /// Marks (or re-marks) case `case_id` as a possible leak if it is inside `scope`, in a
+    /// transaction of its own (not audited; the server uses [`Tx::set_appi`]).
     pub async fn set_appi(
         &self,
         scope: &Scope,
@@ -47,32 +48,12 @@ impl Store {
         unauthorized: bool,
         actor: &str,
     ) -> Result<Option<AppiMark>> {
-        let sql = format!(
-            "INSERT INTO appi_clocks (case_id, discovered_on, unauthorized, marked_by, marked_at) \
-             SELECT c.id, $1, $2, $3, $4 FROM cases c WHERE c.id = $5 AND {} \
-             ON CONFLICT (case_id) DO UPDATE SET discovered_on = excluded.discovered_on, \
-             unauthorized = excluded.unauthorized, marked_by = excluded.marked_by, \
-             marked_at = excluded.marked_at",
-            scope_clause("c.client_id", 6)
-        );
-        let changed = with_pool!(self, |pool, Db| {
-            bind_scope!(
-                sqlx::query(&sql)
-                    .bind(date_text(discovered_on))
-                    .bind(i64::from(unauthorized))
-                    .bind(actor)
-                    .bind(micros(now()))
-                    .bind(case_id),
-                scope
-            )
-            .execute(pool)
-            .await?
-            .rows_affected()
-        });
-        if changed == 0 {
-            return Ok(None);
-        }
-        self.appi_in_scope(scope, case_id).await
+        let mut tx = self.begin().await?;
+        let mark = tx
+            .set_appi(scope, case_id, discovered_on, unauthorized, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(mark)
     }
 
     /// The APPI mark of a case inside `scope`, if marked.
@@ -115,6 +96,57 @@ impl Store {
                 .iter()
                 .map(|r| Ok((access_from_row(r)?, mark_from_row(r)?)))
                 .collect()
+        })
+    }
+}
+
+impl Tx {
+    /// Marks (or re-marks) case `case_id` as a possible leak if it is inside `scope` (the
+    /// `INSERT` selects the case through the scope). Returns `None` when out of scope.
+    pub async fn set_appi(
+        &mut self,
+        scope: &Scope,
+        case_id: i64,
+        discovered_on: NaiveDate,
+        unauthorized: bool,
+        actor: &str,
+    ) -> Result<Option<AppiMark>> {
+        let sql = format!(
+            "INSERT INTO appi_clocks (case_id, discovered_on, unauthorized, marked_by, marked_at) \
+             SELECT c.id, $1, $2, $3, $4 FROM cases c WHERE c.id = $5 AND {} \
+             ON CONFLICT (case_id) DO UPDATE SET discovered_on = excluded.discovered_on, \
+             unauthorized = excluded.unauthorized, marked_by = excluded.marked_by, \
+             marked_at = excluded.marked_at",
+            scope_clause("c.client_id", 6)
+        );
+        let read = format!(
+            "SELECT a.case_id, a.discovered_on, a.unauthorized, a.marked_by, a.marked_at \
+             FROM appi_clocks a JOIN cases c ON c.id = a.case_id WHERE a.case_id = $1 AND {}",
+            scope_clause("c.client_id", 2)
+        );
+        with_tx!(self, |tx, Db| {
+            let changed = bind_scope!(
+                sqlx::query(&sql)
+                    .bind(date_text(discovered_on))
+                    .bind(i64::from(unauthorized))
+                    .bind(actor)
+                    .bind(micros(now()))
+                    .bind(case_id),
+                scope
+            )
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed == 0 {
+                return Ok(None);
+            }
+            match bind_scope!(sqlx::query(&read).bind(case_id), scope)
+                .fetch_optional(&mut *tx)
+                .await?
+            {
+                Some(r) => Ok(Some(mark_from_row(&r)?)),
+                None => Ok(None),
+            }
         })
     }
 }

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Result, StoreError};
-use crate::store::{RowExt, Store, in_write_tx, micros, now, time, with_pool};
+use crate::store::{RowExt, Store, micros, now, time, with_pool};
+use crate::tx::{Tx, with_tx};
 
 /// The `prev_hash` of the first entry.
 pub const AUDIT_GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -145,65 +146,14 @@ fn audit_from_row(row: &impl RowExt) -> Result<AuditEntry> {
 }
 
 impl Store {
-    /// Appends an entry at the end of the chain. The chain head row is locked by the first
-    /// statement of the transaction, so concurrent appenders queue instead of forking the chain.
+    /// Appends an entry at the end of the chain, in a transaction of its own (refusals, failed
+    /// logins: records that go with no change). An entry that records a change is appended with
+    /// [`Tx::audit`] in the change's own transaction.
     pub async fn append_audit(&self, entry: &NewAudit) -> Result<AuditEntry> {
-        let at = now();
-        let detail = serde_json::to_string(&entry.detail).map_err(|e| StoreError::Invalid {
-            what: "audit detail",
-            detail: e.to_string(),
-        })?;
-        in_write_tx!(self, |tx, Db| {
-            let head =
-                sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-                    .fetch_one(&mut *tx)
-                    .await?;
-            let seq = head.int("seq")?;
-            let prev = head.text("hash")?;
-            let hash = entry_hash(
-                &prev,
-                seq,
-                micros(at),
-                &entry.actor,
-                &entry.action,
-                &entry.object,
-                entry.client_id,
-                entry.case_id,
-                &detail,
-            );
-            sqlx::query(
-                "INSERT INTO audit_log (seq, at, actor, action, object, client_id, case_id, \
-                 detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(seq)
-            .bind(micros(at))
-            .bind(&entry.actor)
-            .bind(&entry.action)
-            .bind(&entry.object)
-            .bind(entry.client_id)
-            .bind(entry.case_id)
-            .bind(&detail)
-            .bind(&prev)
-            .bind(&hash)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-                .bind(&hash)
-                .execute(&mut *tx)
-                .await?;
-            Ok(AuditEntry {
-                seq,
-                at,
-                actor: entry.actor.clone(),
-                action: entry.action.clone(),
-                object: entry.object.clone(),
-                client_id: entry.client_id,
-                case_id: entry.case_id,
-                detail,
-                prev_hash: prev,
-                hash,
-            })
-        })
+        let mut tx = self.begin().await?;
+        let appended = tx.audit(entry).await?;
+        tx.commit().await?;
+        Ok(appended)
     }
 
     /// Up to `limit` entries before `before` (exclusive; `None` for the newest), newest first.
@@ -305,6 +255,71 @@ impl Store {
         Ok(AuditVerdict {
             entries,
             first_broken,
+        })
+    }
+}
+
+impl Tx {
+    /// Appends an entry at the end of the chain, inside this transaction: it is committed with
+    /// the change it records, or rolled back with it. The chain head row is locked by the
+    /// statement, so concurrent appenders queue instead of forking the chain; append last in a
+    /// transaction, to hold that lock briefly.
+    pub async fn audit(&mut self, entry: &NewAudit) -> Result<AuditEntry> {
+        let at = now();
+        let detail = serde_json::to_string(&entry.detail).map_err(|e| StoreError::Invalid {
+            what: "audit detail",
+            detail: e.to_string(),
+        })?;
+        with_tx!(self, |tx, Db| {
+            let head =
+                sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let seq = head.int("seq")?;
+            let prev = head.text("hash")?;
+            let hash = entry_hash(
+                &prev,
+                seq,
+                micros(at),
+                &entry.actor,
+                &entry.action,
+                &entry.object,
+                entry.client_id,
+                entry.case_id,
+                &detail,
+            );
+            sqlx::query(
+                "INSERT INTO audit_log (seq, at, actor, action, object, client_id, case_id, \
+                 detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(seq)
+            .bind(micros(at))
+            .bind(&entry.actor)
+            .bind(&entry.action)
+            .bind(&entry.object)
+            .bind(entry.client_id)
+            .bind(entry.case_id)
+            .bind(&detail)
+            .bind(&prev)
+            .bind(&hash)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+                .bind(&hash)
+                .execute(&mut *tx)
+                .await?;
+            Ok(AuditEntry {
+                seq,
+                at,
+                actor: entry.actor.clone(),
+                action: entry.action.clone(),
+                object: entry.object.clone(),
+                client_id: entry.client_id,
+                case_id: entry.case_id,
+                detail,
+                prev_hash: prev,
+                hash,
+            })
         })
     }
 }

@@ -3,12 +3,13 @@
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use ir110_model::{Case, CaseSummary, IncidentType, LogEntry, Phase, PolicyDecision};
 
+use crate::access::{Scope, bind_scope, scope_clause};
 use crate::clients::client_name;
 use crate::error::{Entity, Result, StoreError, is_unique_violation};
 use crate::store::{
-    RowExt, Store, date, date_text, from_json, in_write_tx, micros, now, parse_name, time, to_json,
-    with_pool,
+    RowExt, Store, date, date_text, from_json, micros, now, parse_name, time, to_json, with_pool,
 };
+use crate::tx::{Tx, with_tx};
 
 /// The client of a new case.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,123 +148,23 @@ fn policy_action(p: &PolicyDecision) -> String {
 }
 
 impl Store {
-    /// Opens a case in phase [`Phase::Intake`].
+    /// Opens a case in phase [`Phase::Intake`] (the CLI: every client in scope; see
+    /// [`Tx::create_case`]).
     ///
     /// A client given by name is found or recorded in the same transaction. Without a fixed
     /// reference the case gets the next free `IR-<year>-<nnnn>` of the current UTC year; a fixed
     /// reference that is already used gives [`StoreError::Conflict`].
     pub async fn create_case(&self, new: NewCase) -> Result<Case> {
-        let title = new.title.trim();
-        if title.is_empty() {
-            return Err(StoreError::Invalid {
-                what: "case title",
-                detail: "it is empty".to_owned(),
+        let client = new.client.clone();
+        let mut tx = self.begin().await?;
+        let Some(case) = tx.create_case(&Scope::all(), new).await? else {
+            return Err(match client {
+                ClientRef::Id(id) => StoreError::not_found(Entity::Client, id),
+                ClientRef::Name(name) => StoreError::not_found(Entity::Client, name),
             });
-        }
-        let fixed_reference = match &new.reference {
-            Some(r) if r.trim().is_empty() => {
-                return Err(StoreError::Invalid {
-                    what: "case reference",
-                    detail: "it is empty".to_owned(),
-                });
-            }
-            Some(r) => Some(r.trim().to_owned()),
-            None => None,
         };
-        let mut types: Vec<IncidentType> = Vec::with_capacity(new.types.len());
-        for t in &new.types {
-            if !types.contains(t) {
-                types.push(*t);
-            }
-        }
-        let types_json = to_json(
-            "case types",
-            &types.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
-        )?;
-        let opened_at = now();
-        let year = opened_at.year();
-        let id = in_write_tx!(self, |tx, Db| {
-            let client_id = match &new.client {
-                ClientRef::Id(id) => {
-                    let found = sqlx::query("SELECT id FROM clients WHERE id = $1")
-                        .bind(id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if found.is_none() {
-                        return Err(StoreError::not_found(Entity::Client, id));
-                    }
-                    *id
-                }
-                ClientRef::Name(name) => {
-                    let name = client_name(name)?;
-                    sqlx::query(
-                        "INSERT INTO clients (name, notes, created_at) VALUES ($1, '', $2) \
-                         ON CONFLICT (name) DO NOTHING",
-                    )
-                    .bind(name)
-                    .bind(micros(opened_at))
-                    .execute(&mut *tx)
-                    .await?;
-                    sqlx::query("SELECT id FROM clients WHERE name = $1")
-                        .bind(name)
-                        .fetch_one(&mut *tx)
-                        .await?
-                        .int("id")?
-                }
-            };
-            let reference = match &fixed_reference {
-                Some(r) => r.clone(),
-                None => loop {
-                    // The counter row is locked until commit, so concurrent openers get distinct
-                    // numbers; a number taken by a hand-chosen reference is skipped.
-                    let seq = sqlx::query(
-                        "INSERT INTO case_sequences (year, last) VALUES ($1, 1) \
-                         ON CONFLICT (year) DO UPDATE SET last = case_sequences.last + 1 \
-                         RETURNING last",
-                    )
-                    .bind(i64::from(year))
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .int("last")?;
-                    let candidate = auto_reference(year, seq);
-                    let taken = sqlx::query("SELECT id FROM cases WHERE reference = $1")
-                        .bind(&candidate)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if taken.is_none() {
-                        break candidate;
-                    }
-                },
-            };
-            let inserted = sqlx::query(
-                "INSERT INTO cases (reference, client_id, title, types, policy, policy_decided_by, \
-                 policy_decided_at, nda_date, phase, opened_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
-            )
-            .bind(&reference)
-            .bind(client_id)
-            .bind(title)
-            .bind(&types_json)
-            .bind(new.policy.as_ref().map(|p| p.policy.as_str()))
-            .bind(new.policy.as_ref().and_then(|p| p.decided_by.clone()))
-            .bind(new.policy.as_ref().map(|p| micros(p.decided_at)))
-            .bind(new.nda_date.map(date_text))
-            .bind(Phase::Intake.as_str())
-            .bind(micros(opened_at))
-            .fetch_one(&mut *tx)
-            .await;
-            match inserted {
-                Ok(row) => row.int("id")?,
-                Err(e) if is_unique_violation(&e) => {
-                    return Err(StoreError::Conflict {
-                        what: Entity::Case,
-                        value: reference,
-                    });
-                }
-                Err(e) => return Err(e.into()),
-            }
-        });
-        self.get_case(id).await
+        tx.commit().await?;
+        Ok(case)
     }
 
     /// The case with this id, or [`StoreError::NotFound`].
@@ -335,74 +236,31 @@ impl Store {
     }
 
     /// Moves the case to `phase` and logs `phase: <old> → <new>` by `actor` now. Setting the
-    /// phase it already has changes and logs nothing.
+    /// phase it already has changes and logs nothing. (The CLI; see [`Tx::set_phase`].)
     pub async fn set_phase(&self, case_id: i64, phase: Phase, actor: &str) -> Result<Case> {
-        let at = now();
-        in_write_tx!(self, |tx, Db| {
-            let Some(row) = sqlx::query("SELECT phase FROM cases WHERE id = $1")
-                .bind(case_id)
-                .fetch_optional(&mut *tx)
-                .await?
-            else {
-                return Err(StoreError::not_found(Entity::Case, case_id));
-            };
-            let old: Phase = parse_name("case phase", case_id, &row.text("phase")?)?;
-            if old != phase {
-                sqlx::query("UPDATE cases SET phase = $1, updated_at = $2 WHERE id = $3")
-                    .bind(phase.as_str())
-                    .bind(micros(at))
-                    .bind(case_id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(
-                    "INSERT INTO response_log (case_id, at, actor, action) VALUES ($1, $2, $3, $4)",
-                )
-                .bind(case_id)
-                .bind(micros(at))
-                .bind(actor)
-                .bind(format!("phase: {old} → {phase}"))
-                .execute(&mut *tx)
-                .await?;
-            }
-        });
-        self.get_case(case_id).await
+        let mut tx = self.begin().await?;
+        let Some((_, case)) = tx.set_phase(&Scope::all(), case_id, phase, actor).await? else {
+            return Err(StoreError::not_found(Entity::Case, case_id));
+        };
+        tx.commit().await?;
+        Ok(case)
     }
 
     /// Records the agreed policy (replacing any earlier one) and logs
-    /// `policy: <name> (decided by <who>)` by `actor` at the decision time.
+    /// `policy: <name> (decided by <who>)` by `actor` at the decision time. (The CLI; see
+    /// [`Tx::set_policy`].)
     pub async fn set_policy(
         &self,
         case_id: i64,
         policy: &PolicyDecision,
         actor: &str,
     ) -> Result<Case> {
-        let updated_at = now();
-        in_write_tx!(self, |tx, Db| {
-            let done = sqlx::query(
-                "UPDATE cases SET policy = $1, policy_decided_by = $2, policy_decided_at = $3, \
-                 updated_at = $4 WHERE id = $5",
-            )
-            .bind(policy.policy.as_str())
-            .bind(policy.decided_by.as_deref())
-            .bind(micros(policy.decided_at))
-            .bind(micros(updated_at))
-            .bind(case_id)
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::not_found(Entity::Case, case_id));
-            }
-            sqlx::query(
-                "INSERT INTO response_log (case_id, at, actor, action) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(case_id)
-            .bind(micros(policy.decided_at))
-            .bind(actor)
-            .bind(policy_action(policy))
-            .execute(&mut *tx)
-            .await?;
-        });
-        self.get_case(case_id).await
+        let mut tx = self.begin().await?;
+        let Some(case) = tx.set_policy(&Scope::all(), case_id, policy, actor).await? else {
+            return Err(StoreError::not_found(Entity::Case, case_id));
+        };
+        tx.commit().await?;
+        Ok(case)
     }
 
     /// Appends a line to the case's response log: `actor` did `action` at `at` (when it happened,
@@ -446,6 +304,261 @@ impl Store {
             .collect()
         })
     }
+}
+
+impl Tx {
+    /// Opens a case in phase [`Phase::Intake`] for a client inside `scope`; `None` (nothing
+    /// written) when the client is not in scope. The `INSERT` selects the client through the
+    /// scope, so a case can only be opened for a client the caller may see.
+    ///
+    /// A client given by name is found or, with an unnarrowed [`Scope::all`] only, recorded; a restricted
+    /// scope finds it among its clients. Without a fixed reference the case gets the next free
+    /// `IR-<year>-<nnnn>` of the current UTC year; a fixed reference that is already used gives
+    /// [`StoreError::Conflict`].
+    pub async fn create_case(&mut self, scope: &Scope, new: NewCase) -> Result<Option<Case>> {
+        let title = new.title.trim();
+        if title.is_empty() {
+            return Err(StoreError::Invalid {
+                what: "case title",
+                detail: "it is empty".to_owned(),
+            });
+        }
+        let fixed_reference = match &new.reference {
+            Some(r) if r.trim().is_empty() => {
+                return Err(StoreError::Invalid {
+                    what: "case reference",
+                    detail: "it is empty".to_owned(),
+                });
+            }
+            Some(r) => Some(r.trim().to_owned()),
+            None => None,
+        };
+        let mut types: Vec<IncidentType> = Vec::with_capacity(new.types.len());
+        for t in &new.types {
+            if !types.contains(t) {
+                types.push(*t);
+            }
+        }
+        let types_json = to_json(
+            "case types",
+            &types.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+        )?;
+        let opened_at = now();
+        let year = opened_at.year();
+        let by_id = format!(
+            "SELECT id FROM clients WHERE id = $1 AND {}",
+            scope_clause("id", 2)
+        );
+        let by_name = format!(
+            "SELECT id FROM clients WHERE name = $1 AND {}",
+            scope_clause("id", 2)
+        );
+        let insert = format!(
+            "INSERT INTO cases (reference, client_id, title, types, policy, policy_decided_by, \
+             policy_decided_at, nda_date, phase, opened_at, updated_at) \
+             SELECT $1, cl.id, $3, $4, $5, $6, $7, $8, $9, $10, $10 FROM clients cl \
+             WHERE cl.id = $2 AND {} RETURNING id",
+            scope_clause("cl.id", 11)
+        );
+        let id = with_tx!(self, |tx, Db| {
+            let found = match &new.client {
+                ClientRef::Id(id) => {
+                    bind_scope!(sqlx::query(&by_id).bind(id), scope)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                }
+                ClientRef::Name(name) => {
+                    let name = client_name(name)?;
+                    if scope.unrestricted() {
+                        sqlx::query(
+                            "INSERT INTO clients (name, notes, created_at) VALUES ($1, '', $2) \
+                             ON CONFLICT (name) DO NOTHING",
+                        )
+                        .bind(name)
+                        .bind(micros(opened_at))
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    bind_scope!(sqlx::query(&by_name).bind(name), scope)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                }
+            };
+            let Some(found) = found else {
+                return Ok(None);
+            };
+            let client_id = found.int("id")?;
+            let reference = match &fixed_reference {
+                Some(r) => r.clone(),
+                None => loop {
+                    // The counter row is locked until commit, so concurrent openers get distinct
+                    // numbers; a number taken by a hand-chosen reference is skipped.
+                    let seq = sqlx::query(
+                        "INSERT INTO case_sequences (year, last) VALUES ($1, 1) \
+                         ON CONFLICT (year) DO UPDATE SET last = case_sequences.last + 1 \
+                         RETURNING last",
+                    )
+                    .bind(i64::from(year))
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .int("last")?;
+                    let candidate = auto_reference(year, seq);
+                    let taken = sqlx::query("SELECT id FROM cases WHERE reference = $1")
+                        .bind(&candidate)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if taken.is_none() {
+                        break candidate;
+                    }
+                },
+            };
+            let inserted = bind_scope!(
+                sqlx::query(&insert)
+                    .bind(&reference)
+                    .bind(client_id)
+                    .bind(title)
+                    .bind(&types_json)
+                    .bind(new.policy.as_ref().map(|p| p.policy.as_str()))
+                    .bind(new.policy.as_ref().and_then(|p| p.decided_by.clone()))
+                    .bind(new.policy.as_ref().map(|p| micros(p.decided_at)))
+                    .bind(new.nda_date.map(date_text))
+                    .bind(Phase::Intake.as_str())
+                    .bind(micros(opened_at)),
+                scope
+            )
+            .fetch_optional(&mut *tx)
+            .await;
+            match inserted {
+                Ok(Some(row)) => row.int("id")?,
+                Ok(None) => return Ok(None),
+                Err(e) if is_unique_violation(&e) => {
+                    return Err(StoreError::Conflict {
+                        what: Entity::Case,
+                        value: reference,
+                    });
+                }
+                Err(e) => return Err(e.into()),
+            }
+        });
+        Ok(self.case_in_scope(scope, id).await?.map(|a| a.case))
+    }
+
+    /// Moves case `case_id` to `phase` if the case is inside `scope` and logs
+    /// `phase: <old> → <new>` by `actor` now; returns the phase it had and the case as it is
+    /// now, or `None` (nothing written) when out of scope. Setting the phase it already has
+    /// changes and logs nothing. Every statement carries the scope.
+    pub async fn set_phase(
+        &mut self,
+        scope: &Scope,
+        case_id: i64,
+        phase: Phase,
+        actor: &str,
+    ) -> Result<Option<(Phase, Case)>> {
+        let at = now();
+        let select = format!(
+            "SELECT c.phase FROM cases c WHERE c.id = $1 AND {}",
+            scope_clause("c.client_id", 2)
+        );
+        let update = format!(
+            "UPDATE cases SET phase = $1, updated_at = $2 WHERE id = $3 AND {}",
+            scope_clause("client_id", 4)
+        );
+        let log = scoped_log_insert(5);
+        let old = with_tx!(self, |tx, Db| {
+            let Some(row) = bind_scope!(sqlx::query(&select).bind(case_id), scope)
+                .fetch_optional(&mut *tx)
+                .await?
+            else {
+                return Ok(None);
+            };
+            let old: Phase = parse_name("case phase", case_id, &row.text("phase")?)?;
+            if old != phase {
+                let done = bind_scope!(
+                    sqlx::query(&update)
+                        .bind(phase.as_str())
+                        .bind(micros(at))
+                        .bind(case_id),
+                    scope
+                )
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Ok(None);
+                }
+                bind_scope!(
+                    sqlx::query(&log)
+                        .bind(case_id)
+                        .bind(micros(at))
+                        .bind(actor)
+                        .bind(format!("phase: {old} → {phase}")),
+                    scope
+                )
+                .execute(&mut *tx)
+                .await?;
+            }
+            old
+        });
+        Ok(self
+            .case_in_scope(scope, case_id)
+            .await?
+            .map(|a| (old, a.case)))
+    }
+
+    /// Records the agreed policy of case `case_id` (replacing any earlier one) if the case is
+    /// inside `scope`, and logs `policy: <name> (decided by <who>)` by `actor` at the decision
+    /// time; `None` (nothing written) when out of scope. Every statement carries the scope.
+    pub async fn set_policy(
+        &mut self,
+        scope: &Scope,
+        case_id: i64,
+        policy: &PolicyDecision,
+        actor: &str,
+    ) -> Result<Option<Case>> {
+        let updated_at = now();
+        let update = format!(
+            "UPDATE cases SET policy = $1, policy_decided_by = $2, policy_decided_at = $3, \
+             updated_at = $4 WHERE id = $5 AND {}",
+            scope_clause("client_id", 6)
+        );
+        let log = scoped_log_insert(5);
+        with_tx!(self, |tx, Db| {
+            let done = bind_scope!(
+                sqlx::query(&update)
+                    .bind(policy.policy.as_str())
+                    .bind(policy.decided_by.as_deref())
+                    .bind(micros(policy.decided_at))
+                    .bind(micros(updated_at))
+                    .bind(case_id),
+                scope
+            )
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Ok(None);
+            }
+            bind_scope!(
+                sqlx::query(&log)
+                    .bind(case_id)
+                    .bind(micros(policy.decided_at))
+                    .bind(actor)
+                    .bind(policy_action(policy)),
+                scope
+            )
+            .execute(&mut *tx)
+            .await?;
+        });
+        Ok(self.case_in_scope(scope, case_id).await?.map(|a| a.case))
+    }
+}
+
+/// `INSERT` of a response-log line `($1 case, $2 at, $3 actor, $4 action)` that writes only
+/// when the case is inside the scope bound at `$n…`.
+fn scoped_log_insert(n: usize) -> String {
+    format!(
+        "INSERT INTO response_log (case_id, at, actor, action) SELECT c.id, $2, $3, $4 \
+         FROM cases c WHERE c.id = $1 AND {}",
+        scope_clause("c.client_id", n)
+    )
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use ir110_model::Client;
 
 use crate::error::{Entity, Result, StoreError, is_unique_violation};
 use crate::store::{RowExt, Store, date, date_text, micros, now, time, with_pool};
+use crate::tx::{Tx, with_tx};
 
 const CLIENT_COLUMNS: &str = "id, name, nda_signed_on, notes, created_at";
 
@@ -35,39 +36,17 @@ pub(crate) fn client_name(name: &str) -> Result<&str> {
 }
 
 impl Store {
-    /// Records a new client. The name (trimmed) must be unique: another client with the same
-    /// name gives [`StoreError::Conflict`].
+    /// Records a new client, in a transaction of its own (see [`Tx::create_client`]).
     pub async fn create_client(
         &self,
         name: &str,
         nda_signed_on: Option<NaiveDate>,
         notes: &str,
     ) -> Result<Client> {
-        let name = client_name(name)?;
-        let sql = format!(
-            "INSERT INTO clients (name, nda_signed_on, notes, created_at) VALUES ($1, $2, $3, $4) \
-             RETURNING {CLIENT_COLUMNS}"
-        );
-        with_pool!(self, |pool, Db| {
-            sqlx::query(&sql)
-                .bind(name)
-                .bind(nda_signed_on.map(date_text))
-                .bind(notes)
-                .bind(micros(now()))
-                .fetch_one(pool)
-                .await
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        StoreError::Conflict {
-                            what: Entity::Client,
-                            value: name.to_owned(),
-                        }
-                    } else {
-                        e.into()
-                    }
-                })
-                .and_then(|row| client_from_row(&row))
-        })
+        let mut tx = self.begin().await?;
+        let client = tx.create_client(name, nda_signed_on, notes).await?;
+        tx.commit().await?;
+        Ok(client)
     }
 
     /// The client with this id, or [`StoreError::NotFound`].
@@ -122,6 +101,54 @@ impl Store {
                 .fetch_optional(pool)
                 .await?
             {
+                Some(row) => client_from_row(&row),
+                None => Err(StoreError::not_found(Entity::Client, id)),
+            }
+        })
+    }
+}
+
+impl Tx {
+    /// Records a new client. The name (trimmed) must be unique: another client with the same
+    /// name gives [`StoreError::Conflict`].
+    pub async fn create_client(
+        &mut self,
+        name: &str,
+        nda_signed_on: Option<NaiveDate>,
+        notes: &str,
+    ) -> Result<Client> {
+        let name = client_name(name)?;
+        let sql = format!(
+            "INSERT INTO clients (name, nda_signed_on, notes, created_at) VALUES ($1, $2, $3, $4) \
+             RETURNING {CLIENT_COLUMNS}"
+        );
+        with_tx!(self, |tx, Db| {
+            sqlx::query(&sql)
+                .bind(name)
+                .bind(nda_signed_on.map(date_text))
+                .bind(notes)
+                .bind(micros(now()))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| {
+                    if is_unique_violation(&e) {
+                        StoreError::Conflict {
+                            what: Entity::Client,
+                            value: name.to_owned(),
+                        }
+                    } else {
+                        e.into()
+                    }
+                })
+                .and_then(|row| client_from_row(&row))
+        })
+    }
+
+    /// The client with this id, or [`StoreError::NotFound`].
+    pub async fn get_client(&mut self, id: i64) -> Result<Client> {
+        let sql = format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE id = $1");
+        with_tx!(self, |tx, Db| {
+            match sqlx::query(&sql).bind(id).fetch_optional(&mut *tx).await? {
                 Some(row) => client_from_row(&row),
                 None => Err(StoreError::not_found(Entity::Client, id)),
             }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::access::{Scope, bind_scope, scope_clause};
 use crate::error::{Result, StoreError};
 use crate::store::{RowExt, Store, micros, now, time, with_pool};
+use crate::tx::{Tx, with_tx};
 
 /// The custody actions.
 pub const CUSTODY_ACTIONS: [&str; 6] = [
@@ -131,51 +132,18 @@ impl Store {
         })
     }
 
-    /// Appends a custody event to evidence item `evidence_id` if its case is inside `scope`.
+    /// Appends a custody event to evidence item `evidence_id` if its case is inside `scope`,
+    /// in a transaction of its own (not audited; the server uses [`Tx::add_custody`]).
     pub async fn add_custody(
         &self,
         scope: &Scope,
         evidence_id: i64,
         event: &NewCustody,
     ) -> Result<Option<CustodyEvent>> {
-        if !CUSTODY_ACTIONS.contains(&event.action.as_str()) {
-            return Err(StoreError::Invalid {
-                what: "custody action",
-                detail: format!(
-                    "`{}`; expected one of {}",
-                    event.action,
-                    CUSTODY_ACTIONS.join(", ")
-                ),
-            });
-        }
-        let sql = format!(
-            "INSERT INTO custody_events (evidence_id, at, action, actor, place, seal, sha256, note, \
-             recorded_at) SELECT e.id, $1, $2, $3, $4, $5, $6, $7, $8 FROM evidence e \
-             JOIN cases c ON c.id = e.case_id WHERE e.id = $9 AND {} \
-             RETURNING id, evidence_id, at, action, actor, place, seal, sha256, note, recorded_at",
-            scope_clause("c.client_id", 10)
-        );
-        with_pool!(self, |pool, Db| {
-            match bind_scope!(
-                sqlx::query(&sql)
-                    .bind(micros(event.at))
-                    .bind(&event.action)
-                    .bind(&event.actor)
-                    .bind(&event.place)
-                    .bind(&event.seal)
-                    .bind(event.sha256.as_deref())
-                    .bind(&event.note)
-                    .bind(micros(now()))
-                    .bind(evidence_id),
-                scope
-            )
-            .fetch_optional(pool)
-            .await?
-            {
-                Some(r) => Ok(Some(custody_from_row(&r)?)),
-                None => Ok(None),
-            }
-        })
+        let mut tx = self.begin().await?;
+        let stored = tx.add_custody(scope, evidence_id, event).await?;
+        tx.commit().await?;
+        Ok(stored)
     }
 
     /// The custody events of evidence item `evidence_id` if its case is inside `scope`, in time
@@ -198,6 +166,56 @@ impl Store {
                 .iter()
                 .map(custody_from_row)
                 .collect()
+        })
+    }
+}
+
+impl Tx {
+    /// Appends a custody event to evidence item `evidence_id` if its case is inside `scope`
+    /// (the `INSERT` selects the item through the scope); `None` otherwise.
+    pub async fn add_custody(
+        &mut self,
+        scope: &Scope,
+        evidence_id: i64,
+        event: &NewCustody,
+    ) -> Result<Option<CustodyEvent>> {
+        if !CUSTODY_ACTIONS.contains(&event.action.as_str()) {
+            return Err(StoreError::Invalid {
+                what: "custody action",
+                detail: format!(
+                    "`{}`; expected one of {}",
+                    event.action,
+                    CUSTODY_ACTIONS.join(", ")
+                ),
+            });
+        }
+        let sql = format!(
+            "INSERT INTO custody_events (evidence_id, at, action, actor, place, seal, sha256, note, \
+             recorded_at) SELECT e.id, $1, $2, $3, $4, $5, $6, $7, $8 FROM evidence e \
+             JOIN cases c ON c.id = e.case_id WHERE e.id = $9 AND {} \
+             RETURNING id, evidence_id, at, action, actor, place, seal, sha256, note, recorded_at",
+            scope_clause("c.client_id", 10)
+        );
+        with_tx!(self, |tx, Db| {
+            match bind_scope!(
+                sqlx::query(&sql)
+                    .bind(micros(event.at))
+                    .bind(&event.action)
+                    .bind(&event.actor)
+                    .bind(&event.place)
+                    .bind(&event.seal)
+                    .bind(event.sha256.as_deref())
+                    .bind(&event.note)
+                    .bind(micros(now()))
+                    .bind(evidence_id),
+                scope
+            )
+            .fetch_optional(&mut *tx)
+            .await?
+            {
+                Some(r) => Ok(Some(custody_from_row(&r)?)),
+                None => Ok(None),
+            }
         })
     }
 }

@@ -3,8 +3,10 @@
 use chrono::{DateTime, Utc};
 use ir110_model::EvidenceItem;
 
-use crate::error::{Result, StoreError};
+use crate::access::{Scope, bind_scope, scope_clause};
+use crate::error::{Entity, Result, StoreError};
 use crate::store::{RowExt, Store, micros, now, time, with_pool};
+use crate::tx::{Tx, with_tx};
 
 /// A piece of evidence to register. Build with [`NewEvidence::new`] and the setters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,37 +89,15 @@ fn evidence_from_row(row: &impl RowExt) -> Result<EvidenceItem> {
 }
 
 impl Store {
-    /// Registers a piece of evidence. The register is append-only: there is no update or delete,
-    /// and the database refuses them too.
+    /// Registers a piece of evidence (the CLI; see [`Tx::add_evidence`]). The register is
+    /// append-only: there is no update or delete, and the database refuses them too.
     pub async fn add_evidence(&self, new: &NewEvidence) -> Result<EvidenceItem> {
-        self.ensure_case(new.case_id).await?;
-        let size = new
-            .size
-            .map(|s| {
-                i64::try_from(s).map_err(|_| StoreError::Invalid {
-                    what: "evidence size",
-                    detail: format!("{s} bytes is more than the store can hold"),
-                })
-            })
-            .transpose()?;
-        let sql = format!(
-            "INSERT INTO evidence (case_id, label, kind, location, sha256, size, recorded_at, \
-             recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {EVIDENCE_COLUMNS}"
-        );
-        with_pool!(self, |pool, Db| {
-            let row = sqlx::query(&sql)
-                .bind(new.case_id)
-                .bind(&new.label)
-                .bind(&new.kind)
-                .bind(&new.location)
-                .bind(new.sha256.as_deref())
-                .bind(size)
-                .bind(micros(new.recorded_at.unwrap_or_else(now)))
-                .bind(&new.recorded_by)
-                .fetch_one(pool)
-                .await?;
-            evidence_from_row(&row)
-        })
+        let mut tx = self.begin().await?;
+        let Some(item) = tx.add_evidence(&Scope::all(), new).await? else {
+            return Err(StoreError::not_found(Entity::Case, new.case_id));
+        };
+        tx.commit().await?;
+        Ok(item)
     }
 
     /// The case's evidence in the order it was registered.
@@ -134,6 +114,49 @@ impl Store {
                 .iter()
                 .map(evidence_from_row)
                 .collect()
+        })
+    }
+}
+
+impl Tx {
+    /// Registers a piece of evidence for case `new.case_id` if the case is inside `scope`
+    /// (the `INSERT` selects the case through the scope); `None` (nothing written) otherwise.
+    pub async fn add_evidence(
+        &mut self,
+        scope: &Scope,
+        new: &NewEvidence,
+    ) -> Result<Option<EvidenceItem>> {
+        let size = new
+            .size
+            .map(|s| {
+                i64::try_from(s).map_err(|_| StoreError::Invalid {
+                    what: "evidence size",
+                    detail: format!("{s} bytes is more than the store can hold"),
+                })
+            })
+            .transpose()?;
+        let sql = format!(
+            "INSERT INTO evidence (case_id, label, kind, location, sha256, size, recorded_at, \
+             recorded_by) SELECT c.id, $2, $3, $4, $5, $6, $7, $8 FROM cases c \
+             WHERE c.id = $1 AND {} RETURNING {EVIDENCE_COLUMNS}",
+            scope_clause("c.client_id", 9)
+        );
+        with_tx!(self, |tx, Db| {
+            let row = bind_scope!(
+                sqlx::query(&sql)
+                    .bind(new.case_id)
+                    .bind(&new.label)
+                    .bind(&new.kind)
+                    .bind(&new.location)
+                    .bind(new.sha256.as_deref())
+                    .bind(size)
+                    .bind(micros(new.recorded_at.unwrap_or_else(now)))
+                    .bind(&new.recorded_by),
+                scope
+            )
+            .fetch_optional(&mut *tx)
+            .await?;
+            row.as_ref().map(evidence_from_row).transpose()
         })
     }
 }

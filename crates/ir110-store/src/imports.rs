@@ -6,10 +6,11 @@ use ir110_model::{Event, Finding};
 use serde::{Deserialize, Serialize};
 use sqlx::QueryBuilder;
 
-use crate::access::{Scope, bind_scope, scope_clause};
+use crate::access::{Scope, bind_scope, push_case_in_scope, scope_clause};
 use crate::error::Result;
 use crate::findings::UpsertSummary;
-use crate::store::{RowExt, Store, from_json, in_write_tx, micros, now, time, to_json, with_pool};
+use crate::store::{RowExt, Store, from_json, micros, now, time, to_json, with_pool};
+use crate::tx::{Tx, with_tx};
 
 /// Rows per multi-row `INSERT` (8 binds each).
 const EVENTS_PER_STATEMENT: usize = 1000;
@@ -60,11 +61,8 @@ pub struct EventPage {
 }
 
 impl Store {
-    /// Imports a report's findings (upserted by id, see [`Store::upsert_findings`]) and timeline
-    /// events (appended with the import time as recorded time) into case `case_id` if the case
-    /// is inside `scope` (`None` otherwise, and nothing is stored). The scope is checked by the
-    /// statement that records the import; that record and the events are one transaction, and
-    /// the findings are upserted after it.
+    /// Imports a report into case `case_id` if the case is inside `scope`, in a transaction
+    /// of its own (not audited; the server uses [`Tx::import_report`]).
     #[allow(clippy::too_many_arguments)] // the import's provenance, then its content
     pub async fn import_report(
         &self,
@@ -76,73 +74,22 @@ impl Store {
         findings: &[Finding],
         events: &[Event],
     ) -> Result<Option<(ImportRecord, UpsertSummary)>> {
-        let at = now();
-        let n_findings = i64::try_from(findings.len()).unwrap_or(i64::MAX);
-        let n_events = i64::try_from(events.len()).unwrap_or(i64::MAX);
-        let sql = format!(
-            "INSERT INTO report_imports (case_id, imported_at, imported_by, sha256, \
-             tool_version, findings, events) SELECT c.id, $2, $3, $4, $5, $6, $7 FROM cases c \
-             WHERE c.id = $1 AND {} RETURNING id",
-            scope_clause("c.client_id", 8)
-        );
-        let id = in_write_tx!(self, |tx, Db| {
-            let Some(row) = bind_scope!(
-                sqlx::query(&sql)
-                    .bind(case_id)
-                    .bind(micros(at))
-                    .bind(imported_by)
-                    .bind(sha256)
-                    .bind(tool_version)
-                    .bind(n_findings)
-                    .bind(n_events),
-                scope
-            )
-            .fetch_optional(&mut *tx)
-            .await?
-            else {
-                return Ok(None);
-            };
-            let id = row.int("id")?;
-            for chunk in events.chunks(EVENTS_PER_STATEMENT) {
-                let rows = chunk
-                    .iter()
-                    .map(|e| Ok((micros(e.timestamp), e, to_json("event", e)?)))
-                    .collect::<Result<Vec<_>>>()?;
-                let mut qb = QueryBuilder::<Db>::new(
-                    "INSERT INTO events (case_id, ts, host, kind, analyzer, body, recorded_at, \
-                     import_id, digest) ",
-                );
-                qb.push_values(&rows, |mut b, (ts, e, body)| {
-                    b.push_bind(case_id)
-                        .push_bind(*ts)
-                        .push_bind(e.host.as_deref())
-                        .push_bind(e.kind.as_str())
-                        .push_bind(e.analyzer.as_str())
-                        .push_bind(body.as_str())
-                        .push_bind(micros(at))
-                        .push_bind(id)
-                        .push_bind(crate::events::event_digest(body));
-                });
-                // Importing the same report again adds no duplicate events.
-                qb.push(" ON CONFLICT (case_id, digest) DO NOTHING");
-                qb.build().execute(&mut *tx).await?;
-            }
-            id
-        });
-        let summary = self.upsert_findings(case_id, findings).await?;
-        Ok(Some((
-            ImportRecord {
-                id,
+        let mut tx = self.begin().await?;
+        let imported = tx
+            .import_report(
+                scope,
                 case_id,
-                imported_at: at,
-                imported_by: imported_by.to_owned(),
-                sha256: sha256.to_owned(),
-                tool_version: tool_version.to_owned(),
-                findings: n_findings,
-                events: n_events,
-            },
-            summary,
-        )))
+                imported_by,
+                sha256,
+                tool_version,
+                findings,
+                events,
+            )
+            .await?;
+        if imported.is_some() {
+            tx.commit().await?;
+        }
+        Ok(imported)
     }
 
     /// The imports of case `case_id` if the case is inside `scope`, oldest first.
@@ -261,5 +208,99 @@ impl Store {
                 None => Ok((0, 0)),
             }
         })
+    }
+}
+
+impl Tx {
+    /// Imports a report's findings (upserted by id, see [`Tx::upsert_findings`]) and timeline
+    /// events (appended with the import time as recorded time; an event the case already has is
+    /// not added again) into case `case_id` if the case is inside `scope`; `None` otherwise,
+    /// and then the caller must drop the transaction. Every statement carries the scope: the
+    /// import record and the events are inserted from a `SELECT` that finds the case through
+    /// it.
+    #[allow(clippy::too_many_arguments)] // the import's provenance, then its content
+    pub async fn import_report(
+        &mut self,
+        scope: &Scope,
+        case_id: i64,
+        imported_by: &str,
+        sha256: &str,
+        tool_version: &str,
+        findings: &[Finding],
+        events: &[Event],
+    ) -> Result<Option<(ImportRecord, UpsertSummary)>> {
+        let at = now();
+        let n_findings = i64::try_from(findings.len()).unwrap_or(i64::MAX);
+        let n_events = i64::try_from(events.len()).unwrap_or(i64::MAX);
+        let sql = format!(
+            "INSERT INTO report_imports (case_id, imported_at, imported_by, sha256, \
+             tool_version, findings, events) SELECT c.id, $2, $3, $4, $5, $6, $7 FROM cases c \
+             WHERE c.id = $1 AND {} RETURNING id",
+            scope_clause("c.client_id", 8)
+        );
+        let id = with_tx!(self, |tx, Db| {
+            let Some(row) = bind_scope!(
+                sqlx::query(&sql)
+                    .bind(case_id)
+                    .bind(micros(at))
+                    .bind(imported_by)
+                    .bind(sha256)
+                    .bind(tool_version)
+                    .bind(n_findings)
+                    .bind(n_events),
+                scope
+            )
+            .fetch_optional(&mut *tx)
+            .await?
+            else {
+                return Ok(None);
+            };
+            let id = row.int("id")?;
+            for chunk in events.chunks(EVENTS_PER_STATEMENT) {
+                let rows = chunk
+                    .iter()
+                    .map(|e| Ok((micros(e.timestamp), e, to_json("event", e)?)))
+                    .collect::<Result<Vec<_>>>()?;
+                // `VALUES` names its columns column1, column2, … on both backends.
+                let mut qb = QueryBuilder::<Db>::new(
+                    "INSERT INTO events (case_id, ts, host, kind, analyzer, body, recorded_at, \
+                     import_id, digest) SELECT column1, column2, column3, column4, column5, \
+                     column6, column7, column8, column9 FROM (",
+                );
+                qb.push_values(&rows, |mut b, (ts, e, body)| {
+                    b.push_bind(case_id)
+                        .push_bind(*ts)
+                        .push_bind(e.host.as_deref())
+                        .push_bind(e.kind.as_str())
+                        .push_bind(e.analyzer.as_str())
+                        .push_bind(body.as_str())
+                        .push_bind(micros(at))
+                        .push_bind(id)
+                        .push_bind(crate::events::event_digest(body));
+                });
+                qb.push(") AS v WHERE ");
+                push_case_in_scope(&mut qb, case_id, scope);
+                // Importing the same report again adds no duplicate events.
+                qb.push(" ON CONFLICT (case_id, digest) DO NOTHING");
+                qb.build().execute(&mut *tx).await?;
+            }
+            id
+        });
+        let Some(summary) = self.upsert_findings(scope, case_id, findings).await? else {
+            return Ok(None);
+        };
+        Ok(Some((
+            ImportRecord {
+                id,
+                case_id,
+                imported_at: at,
+                imported_by: imported_by.to_owned(),
+                sha256: sha256.to_owned(),
+                tool_version: tool_version.to_owned(),
+                findings: n_findings,
+                events: n_events,
+            },
+            summary,
+        )))
     }
 }

@@ -91,6 +91,7 @@ mod quotes;
 mod runs;
 mod store;
 mod tasks;
+mod tx;
 mod users;
 
 pub use access::{CaseAccess, CasePage, Scope};
@@ -108,6 +109,7 @@ pub use quotes::{NewQuote, Quote, QuoteLine};
 pub use runs::{RunRecord, TriageRun};
 pub use store::Store;
 pub use tasks::{CaseTask, NewTask};
+pub use tx::Tx;
 pub use users::{Role, SessionRecord, TokenRecord, TokenScope, User};
 
 /// Message catalogue entries for this crate's keys (`store.error.*`).

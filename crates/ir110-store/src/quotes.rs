@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::access::{Scope, bind_scope, scope_clause};
 use crate::error::Result;
 use crate::store::{RowExt, Store, from_json, micros, now, time, to_json, with_pool};
+use crate::tx::{Tx, with_tx};
 
 /// One line of a quote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,39 +76,18 @@ const QUOTE_COLUMNS: &str =
     "q.id, q.case_id, q.lines, q.subtotal, q.tax, q.total, q.created_by, q.created_at";
 
 impl Store {
-    /// Stores a quote for case `case_id` if the case is inside `scope`.
+    /// Stores a quote for case `case_id` if the case is inside `scope`, in a transaction of
+    /// its own (not audited; the server uses [`Tx::create_quote`]).
     pub async fn create_quote(
         &self,
         scope: &Scope,
         case_id: i64,
         quote: &NewQuote,
     ) -> Result<Option<Quote>> {
-        let lines = to_json("quote lines", &quote.lines)?;
-        let sql = format!(
-            "INSERT INTO quotes (case_id, lines, subtotal, tax, total, created_by, created_at) \
-             SELECT c.id, $1, $2, $3, $4, $5, $6 FROM cases c WHERE c.id = $7 AND {} RETURNING id",
-            scope_clause("c.client_id", 8)
-        );
-        let id = with_pool!(self, |pool, Db| {
-            match bind_scope!(
-                sqlx::query(&sql)
-                    .bind(&lines)
-                    .bind(quote.subtotal)
-                    .bind(quote.tax)
-                    .bind(quote.total)
-                    .bind(&quote.created_by)
-                    .bind(micros(now()))
-                    .bind(case_id),
-                scope
-            )
-            .fetch_optional(pool)
-            .await?
-            {
-                Some(r) => r.int("id")?,
-                None => return Ok(None),
-            }
-        });
-        self.quote_in_scope(scope, id).await
+        let mut tx = self.begin().await?;
+        let stored = tx.create_quote(scope, case_id, quote).await?;
+        tx.commit().await?;
+        Ok(stored)
     }
 
     /// The quote `id` if its case is inside `scope`.
@@ -142,6 +122,44 @@ impl Store {
                 .iter()
                 .map(quote_from_row)
                 .collect()
+        })
+    }
+}
+
+impl Tx {
+    /// Stores a quote for case `case_id` if the case is inside `scope` (the `INSERT` selects
+    /// the case through the scope); `None` otherwise.
+    pub async fn create_quote(
+        &mut self,
+        scope: &Scope,
+        case_id: i64,
+        quote: &NewQuote,
+    ) -> Result<Option<Quote>> {
+        let lines = to_json("quote lines", &quote.lines)?;
+        let sql = format!(
+            "INSERT INTO quotes (case_id, lines, subtotal, tax, total, created_by, created_at) \
+             SELECT c.id, $1, $2, $3, $4, $5, $6 FROM cases c WHERE c.id = $7 AND {} \
+             RETURNING id, case_id, lines, subtotal, tax, total, created_by, created_at",
+            scope_clause("c.client_id", 8)
+        );
+        with_tx!(self, |tx, Db| {
+            match bind_scope!(
+                sqlx::query(&sql)
+                    .bind(&lines)
+                    .bind(quote.subtotal)
+                    .bind(quote.tax)
+                    .bind(quote.total)
+                    .bind(&quote.created_by)
+                    .bind(micros(now()))
+                    .bind(case_id),
+                scope
+            )
+            .fetch_optional(&mut *tx)
+            .await?
+            {
+                Some(r) => Ok(Some(quote_from_row(&r)?)),
+                None => Ok(None),
+            }
         })
     }
 }

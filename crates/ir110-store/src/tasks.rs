@@ -5,8 +5,9 @@ use ir110_model::Phase;
 use serde::{Deserialize, Serialize};
 
 use crate::access::{Scope, bind_scope, scope_clause};
-use crate::error::Result;
-use crate::store::{RowExt, Store, in_write_tx, micros, now, parse_name, time, with_pool};
+use crate::error::{Entity, Result, StoreError};
+use crate::store::{RowExt, Store, micros, now, parse_name, time, with_pool};
+use crate::tx::{Tx, with_tx};
 
 /// A task to add to a case (from `ir110_playbook::tasks`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,39 +66,14 @@ fn task_from_row(row: &impl RowExt) -> Result<CaseTask> {
 }
 
 impl Store {
-    /// Adds tasks to a case, after the ones it has; tasks whose key it already has are skipped.
-    /// Returns how many were added.
+    /// Adds tasks to a case (the CLI; see [`Tx::add_tasks`]); [`StoreError::NotFound`] when
+    /// the case does not exist. Returns how many were added.
     pub async fn add_tasks(&self, case_id: i64, tasks: &[NewTask]) -> Result<u64> {
-        self.ensure_case(case_id).await?;
-        let mut added = 0;
-        in_write_tx!(self, |tx, Db| {
-            let base = sqlx::query(
-                "SELECT COALESCE(MAX(position), 0) AS n FROM case_tasks WHERE case_id = $1",
-            )
-            .bind(case_id)
-            .fetch_one(&mut *tx)
-            .await?
-            .int("n")?;
-            for (i, t) in tasks.iter().enumerate() {
-                let done = sqlx::query(
-                    "INSERT INTO case_tasks (case_id, task_key, phase, position, title_ja, \
-                     title_en, description_ja, description_en) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                     ON CONFLICT (case_id, task_key) DO NOTHING",
-                )
-                .bind(case_id)
-                .bind(&t.key)
-                .bind(t.phase.as_str())
-                .bind(base + 1 + i64::try_from(i).unwrap_or(i64::MAX - base - 1))
-                .bind(&t.title[0])
-                .bind(&t.title[1])
-                .bind(&t.description[0])
-                .bind(&t.description[1])
-                .execute(&mut *tx)
-                .await?;
-                added += done.rows_affected();
-            }
-        });
+        let mut tx = self.begin().await?;
+        let Some(added) = tx.add_tasks(&Scope::all(), case_id, tasks).await? else {
+            return Err(StoreError::not_found(Entity::Case, case_id));
+        };
+        tx.commit().await?;
         Ok(added)
     }
 
@@ -136,9 +112,96 @@ impl Store {
         })
     }
 
-    /// Marks a task done (or not done again) if its case is inside `scope`.
+    /// Marks a task done (or not done again) if its case is inside `scope`, in a transaction
+    /// of its own (not audited; the server uses [`Tx::set_task_done`]).
     pub async fn set_task_done(
         &self,
+        scope: &Scope,
+        task_id: i64,
+        done: bool,
+        actor: &str,
+    ) -> Result<Option<CaseTask>> {
+        let mut tx = self.begin().await?;
+        let task = tx.set_task_done(scope, task_id, done, actor).await?;
+        tx.commit().await?;
+        Ok(task)
+    }
+}
+
+impl Tx {
+    /// Adds tasks to case `case_id` if the case is inside `scope`, after the ones it has; tasks
+    /// whose key it already has are skipped. Returns how many were added, or `None` (nothing
+    /// written) when out of scope. Every statement carries the scope.
+    pub async fn add_tasks(
+        &mut self,
+        scope: &Scope,
+        case_id: i64,
+        tasks: &[NewTask],
+    ) -> Result<Option<u64>> {
+        let mut added = 0;
+        let base_sql = format!(
+            "SELECT (SELECT COALESCE(MAX(t.position), 0) FROM case_tasks t \
+             WHERE t.case_id = c.id) AS n FROM cases c WHERE c.id = $1 AND {}",
+            scope_clause("c.client_id", 2)
+        );
+        let insert = format!(
+            "INSERT INTO case_tasks (case_id, task_key, phase, position, title_ja, \
+             title_en, description_ja, description_en) \
+             SELECT c.id, $2, $3, $4, $5, $6, $7, $8 FROM cases c WHERE c.id = $1 AND {} \
+             ON CONFLICT (case_id, task_key) DO NOTHING",
+            scope_clause("c.client_id", 9)
+        );
+        with_tx!(self, |tx, Db| {
+            let Some(base) = bind_scope!(sqlx::query(&base_sql).bind(case_id), scope)
+                .fetch_optional(&mut *tx)
+                .await?
+            else {
+                return Ok(None);
+            };
+            let base = base.int("n")?;
+            for (i, t) in tasks.iter().enumerate() {
+                let done = bind_scope!(
+                    sqlx::query(&insert)
+                        .bind(case_id)
+                        .bind(&t.key)
+                        .bind(t.phase.as_str())
+                        .bind(base + 1 + i64::try_from(i).unwrap_or(i64::MAX - base - 1))
+                        .bind(&t.title[0])
+                        .bind(&t.title[1])
+                        .bind(&t.description[0])
+                        .bind(&t.description[1]),
+                    scope
+                )
+                .execute(&mut *tx)
+                .await?;
+                added += done.rows_affected();
+            }
+        });
+        Ok(Some(added))
+    }
+
+    /// The task `task_id` if its case is inside `scope`, read inside the transaction.
+    pub async fn task_in_scope(&mut self, scope: &Scope, task_id: i64) -> Result<Option<CaseTask>> {
+        let sql = format!(
+            "SELECT {TASK_COLUMNS} FROM case_tasks t JOIN cases c ON c.id = t.case_id \
+             WHERE t.id = $1 AND {}",
+            scope_clause("c.client_id", 2)
+        );
+        with_tx!(self, |tx, Db| {
+            match bind_scope!(sqlx::query(&sql).bind(task_id), scope)
+                .fetch_optional(&mut *tx)
+                .await?
+            {
+                Some(r) => Ok(Some(task_from_row(&r)?)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// Marks a task done (or not done again) if its case is inside `scope` (checked by the
+    /// `UPDATE` itself); `None` when out of scope.
+    pub async fn set_task_done(
+        &mut self,
         scope: &Scope,
         task_id: i64,
         done: bool,
@@ -154,9 +217,9 @@ impl Store {
         } else {
             (None, None)
         };
-        let changed = with_pool!(self, |pool, Db| {
+        let changed = with_tx!(self, |tx, Db| {
             bind_scope!(sqlx::query(&sql).bind(at).bind(by).bind(task_id), scope)
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?
                 .rows_affected()
         });

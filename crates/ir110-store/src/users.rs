@@ -9,8 +9,10 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::access::{Scope, bind_scope, scope_clause};
 use crate::error::{Result, StoreError, is_unique_violation};
-use crate::store::{RowExt, Store, in_write_tx, micros, now, time, with_pool};
+use crate::store::{RowExt, Store, micros, now, time, with_pool};
+use crate::tx::{Tx, with_tx};
 
 /// What a user may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -153,8 +155,7 @@ fn user_from_row(row: &impl RowExt) -> Result<User> {
 }
 
 impl Store {
-    /// Creates a user. A client-viewer must name its client (and gets access to it alone);
-    /// other roles must not. The name (trimmed) must be unique.
+    /// Creates a user in a transaction of its own (see [`Tx::create_user`]).
     pub async fn create_user(
         &self,
         name: &str,
@@ -162,64 +163,10 @@ impl Store {
         client_id: Option<i64>,
         password_hash: &str,
     ) -> Result<User> {
-        let name = name.trim();
-        if name.is_empty() || name.len() > 100 {
-            return Err(StoreError::Invalid {
-                what: "user name",
-                detail: "it must have 1 to 100 characters".to_owned(),
-            });
-        }
-        match (role, client_id) {
-            (Role::ClientViewer, None) => {
-                return Err(StoreError::Invalid {
-                    what: "client-viewer",
-                    detail: "a client-viewer needs its client (--client ID)".to_owned(),
-                });
-            }
-            (Role::Admin | Role::Responder, Some(_)) => {
-                return Err(StoreError::Invalid {
-                    what: "user client",
-                    detail: "only a client-viewer is bound to one client".to_owned(),
-                });
-            }
-            _ => {}
-        }
-        if let Some(c) = client_id {
-            self.get_client(c).await?;
-        }
-        let at = now();
-        let id = in_write_tx!(self, |tx, Db| {
-            let inserted = sqlx::query(
-                "INSERT INTO users (name, role, client_id, password_hash, created_at) \
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
-            )
-            .bind(name)
-            .bind(role.as_str())
-            .bind(client_id)
-            .bind(password_hash)
-            .bind(micros(at))
-            .fetch_one(&mut *tx)
-            .await;
-            let id = match inserted {
-                Ok(row) => row.int("id")?,
-                Err(e) if is_unique_violation(&e) => {
-                    return Err(StoreError::Invalid {
-                        what: "user name",
-                        detail: format!("`{name}` is taken"),
-                    });
-                }
-                Err(e) => return Err(e.into()),
-            };
-            if let Some(c) = client_id {
-                sqlx::query("INSERT INTO user_clients (user_id, client_id) VALUES ($1, $2)")
-                    .bind(id)
-                    .bind(c)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            id
-        });
-        self.get_user(id).await
+        let mut tx = self.begin().await?;
+        let user = tx.create_user(name, role, client_id, password_hash).await?;
+        tx.commit().await?;
+        Ok(user)
     }
 
     /// The user with this id.
@@ -264,28 +211,12 @@ impl Store {
         })
     }
 
-    /// Gives a responder access to a client (no effect when it already has it). Client-viewers
-    /// stay bound to their one client.
+    /// Gives a responder access to a client, in a transaction of its own (see
+    /// [`Tx::grant_client`]).
     pub async fn grant_client(&self, user_id: i64, client_id: i64) -> Result<()> {
-        let user = self.get_user(user_id).await?;
-        if user.role == Role::ClientViewer {
-            return Err(StoreError::Invalid {
-                what: "access grant",
-                detail: "a client-viewer sees its own client only".to_owned(),
-            });
-        }
-        self.get_client(client_id).await?;
-        with_pool!(self, |pool, Db| {
-            sqlx::query(
-                "INSERT INTO user_clients (user_id, client_id) VALUES ($1, $2) \
-                 ON CONFLICT (user_id, client_id) DO NOTHING",
-            )
-            .bind(user_id)
-            .bind(client_id)
-            .execute(pool)
-            .await?;
-        });
-        Ok(())
+        let mut tx = self.begin().await?;
+        tx.grant_client(user_id, client_id).await?;
+        tx.commit().await
     }
 
     /// The clients granted to a user, ascending.
@@ -301,7 +232,7 @@ impl Store {
         })
     }
 
-    /// Stores a session under the digest of its id.
+    /// Stores a session under the digest of its id (see [`Tx::create_session`]).
     pub async fn create_session(
         &self,
         id_hash: &str,
@@ -309,20 +240,10 @@ impl Store {
         csrf: &str,
         expires_at: DateTime<Utc>,
     ) -> Result<()> {
-        with_pool!(self, |pool, Db| {
-            sqlx::query(
-                "INSERT INTO sessions (id_hash, user_id, csrf, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(id_hash)
-            .bind(user_id)
-            .bind(csrf)
-            .bind(micros(now()))
-            .bind(micros(expires_at))
-            .execute(pool)
+        let mut tx = self.begin().await?;
+        tx.create_session(id_hash, user_id, csrf, expires_at)
             .await?;
-        });
-        Ok(())
+        tx.commit().await
     }
 
     /// The unexpired session with this id digest.
@@ -358,28 +279,18 @@ impl Store {
         }))
     }
 
-    /// Removes a session (logout, or the old session at login).
+    /// Removes a session (see [`Tx::delete_session`]).
     pub async fn delete_session(&self, id_hash: &str) -> Result<()> {
-        with_pool!(self, |pool, Db| {
-            sqlx::query("DELETE FROM sessions WHERE id_hash = $1 OR expires_at <= $2")
-                .bind(id_hash)
-                .bind(micros(now()))
-                .execute(pool)
-                .await?;
-        });
-        Ok(())
+        let mut tx = self.begin().await?;
+        tx.delete_session(id_hash).await?;
+        tx.commit().await
     }
 
-    /// Records a failed login for `key` (`user:<name>`, `addr:<ip>`) at `at`.
+    /// Records a failed login for `key` (see [`Tx::record_login_failure`]).
     pub async fn record_login_failure(&self, key: &str, at: DateTime<Utc>) -> Result<()> {
-        with_pool!(self, |pool, Db| {
-            sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)")
-                .bind(key)
-                .bind(micros(at))
-                .execute(pool)
-                .await?;
-        });
-        Ok(())
+        let mut tx = self.begin().await?;
+        tx.record_login_failure(key, at).await?;
+        tx.commit().await
     }
 
     /// Failed logins for `key` at or after `since`.
@@ -394,18 +305,14 @@ impl Store {
         })
     }
 
-    /// Forgets the failed logins of `key` (after a successful login).
+    /// Forgets the failed logins of `key` (see [`Tx::clear_login_failures`]).
     pub async fn clear_login_failures(&self, key: &str) -> Result<()> {
-        with_pool!(self, |pool, Db| {
-            sqlx::query("DELETE FROM login_failures WHERE key = $1")
-                .bind(key)
-                .execute(pool)
-                .await?;
-        });
-        Ok(())
+        let mut tx = self.begin().await?;
+        tx.clear_login_failures(key).await?;
+        tx.commit().await
     }
 
-    /// Stores an API token by its digest.
+    /// Stores an API token by its digest, for any client (see [`Tx::create_token`]).
     pub async fn create_token(
         &self,
         user_id: i64,
@@ -414,30 +321,18 @@ impl Store {
         scope: TokenScope,
         client_id: Option<i64>,
     ) -> Result<TokenRecord> {
-        let at = now();
-        let id = with_pool!(self, |pool, Db| {
-            sqlx::query(
-                "INSERT INTO api_tokens (user_id, name, token_hash, scope, client_id, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            )
-            .bind(user_id)
-            .bind(name)
-            .bind(token_hash)
-            .bind(scope.as_str())
-            .bind(client_id)
-            .bind(micros(at))
-            .fetch_one(pool)
+        let mut tx = self.begin().await?;
+        let Some(token) = tx
+            .create_token(&Scope::all(), user_id, name, token_hash, scope, client_id)
             .await?
-            .int("id")?
-        });
-        Ok(TokenRecord {
-            id,
-            user_id,
-            name: name.to_owned(),
-            scope,
-            client_id,
-            created_at: at,
-        })
+        else {
+            return Err(StoreError::not_found(
+                crate::error::Entity::Client,
+                client_id.unwrap_or_default(),
+            ));
+        };
+        tx.commit().await?;
+        Ok(token)
     }
 
     /// The token with this digest and its owner.
@@ -472,5 +367,220 @@ impl Store {
             }
             None => Ok(None),
         }
+    }
+}
+
+impl Tx {
+    /// Creates a user. A client-viewer must name its client (and gets access to it alone);
+    /// other roles must not. The name (trimmed) must be unique.
+    pub async fn create_user(
+        &mut self,
+        name: &str,
+        role: Role,
+        client_id: Option<i64>,
+        password_hash: &str,
+    ) -> Result<User> {
+        let name = name.trim();
+        if name.is_empty() || name.len() > 100 {
+            return Err(StoreError::Invalid {
+                what: "user name",
+                detail: "it must have 1 to 100 characters".to_owned(),
+            });
+        }
+        match (role, client_id) {
+            (Role::ClientViewer, None) => {
+                return Err(StoreError::Invalid {
+                    what: "client-viewer",
+                    detail: "a client-viewer needs its client (--client ID)".to_owned(),
+                });
+            }
+            (Role::Admin | Role::Responder, Some(_)) => {
+                return Err(StoreError::Invalid {
+                    what: "user client",
+                    detail: "only a client-viewer is bound to one client".to_owned(),
+                });
+            }
+            _ => {}
+        }
+        if let Some(c) = client_id {
+            self.get_client(c).await?;
+        }
+        let at = now();
+        let id = with_tx!(self, |tx, Db| {
+            let inserted = sqlx::query(
+                "INSERT INTO users (name, role, client_id, password_hash, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(name)
+            .bind(role.as_str())
+            .bind(client_id)
+            .bind(password_hash)
+            .bind(micros(at))
+            .fetch_one(&mut *tx)
+            .await;
+            let id = match inserted {
+                Ok(row) => row.int("id")?,
+                Err(e) if is_unique_violation(&e) => {
+                    return Err(StoreError::Invalid {
+                        what: "user name",
+                        detail: format!("`{name}` is taken"),
+                    });
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if let Some(c) = client_id {
+                sqlx::query("INSERT INTO user_clients (user_id, client_id) VALUES ($1, $2)")
+                    .bind(id)
+                    .bind(c)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            id
+        });
+        self.get_user(id).await
+    }
+
+    /// The user with this id.
+    pub async fn get_user(&mut self, id: i64) -> Result<User> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1");
+        with_tx!(self, |tx, Db| {
+            match sqlx::query(&sql).bind(id).fetch_optional(&mut *tx).await? {
+                Some(row) => user_from_row(&row),
+                None => Err(StoreError::Invalid {
+                    what: "user",
+                    detail: format!("no user {id}"),
+                }),
+            }
+        })
+    }
+
+    /// Gives a responder access to a client (no effect when it already has it). Client-viewers
+    /// stay bound to their one client.
+    pub async fn grant_client(&mut self, user_id: i64, client_id: i64) -> Result<()> {
+        let user = self.get_user(user_id).await?;
+        if user.role == Role::ClientViewer {
+            return Err(StoreError::Invalid {
+                what: "access grant",
+                detail: "a client-viewer sees its own client only".to_owned(),
+            });
+        }
+        self.get_client(client_id).await?;
+        with_tx!(self, |tx, Db| {
+            sqlx::query(
+                "INSERT INTO user_clients (user_id, client_id) VALUES ($1, $2) \
+                 ON CONFLICT (user_id, client_id) DO NOTHING",
+            )
+            .bind(user_id)
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Stores a session under the digest of its id.
+    pub async fn create_session(
+        &mut self,
+        id_hash: &str,
+        user_id: Option<i64>,
+        csrf: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        with_tx!(self, |tx, Db| {
+            sqlx::query(
+                "INSERT INTO sessions (id_hash, user_id, csrf, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(id_hash)
+            .bind(user_id)
+            .bind(csrf)
+            .bind(micros(now()))
+            .bind(micros(expires_at))
+            .execute(&mut *tx)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Removes a session (logout, or the old session at login).
+    pub async fn delete_session(&mut self, id_hash: &str) -> Result<()> {
+        with_tx!(self, |tx, Db| {
+            sqlx::query("DELETE FROM sessions WHERE id_hash = $1 OR expires_at <= $2")
+                .bind(id_hash)
+                .bind(micros(now()))
+                .execute(&mut *tx)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Records a failed login for `key` (`user:<name>`, `addr:<ip>`) at `at`.
+    pub async fn record_login_failure(&mut self, key: &str, at: DateTime<Utc>) -> Result<()> {
+        with_tx!(self, |tx, Db| {
+            sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)")
+                .bind(key)
+                .bind(micros(at))
+                .execute(&mut *tx)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Forgets the failed logins of `key` (after a successful login).
+    pub async fn clear_login_failures(&mut self, key: &str) -> Result<()> {
+        with_tx!(self, |tx, Db| {
+            sqlx::query("DELETE FROM login_failures WHERE key = $1")
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Stores an API token by its digest; a token narrowed to `client_id` only when that client
+    /// is inside `scope` (checked by the `INSERT` itself), else `None`.
+    pub async fn create_token(
+        &mut self,
+        scope: &Scope,
+        user_id: i64,
+        name: &str,
+        token_hash: &str,
+        token_scope: TokenScope,
+        client_id: Option<i64>,
+    ) -> Result<Option<TokenRecord>> {
+        let at = now();
+        // A token narrowed to a client is stored only when that client is inside the scope.
+        let sql = format!(
+            "INSERT INTO api_tokens (user_id, name, token_hash, scope, client_id, created_at) \
+             SELECT $1, $2, $3, $4, $5, $6 WHERE $5 IS NULL OR EXISTS \
+             (SELECT 1 FROM clients cl WHERE cl.id = $5 AND {}) RETURNING id",
+            scope_clause("cl.id", 7)
+        );
+        let id = with_tx!(self, |tx, Db| {
+            match bind_scope!(
+                sqlx::query(&sql)
+                    .bind(user_id)
+                    .bind(name)
+                    .bind(token_hash)
+                    .bind(token_scope.as_str())
+                    .bind(client_id)
+                    .bind(micros(at)),
+                scope
+            )
+            .fetch_optional(&mut *tx)
+            .await?
+            {
+                Some(row) => row.int("id")?,
+                None => return Ok(None),
+            }
+        });
+        Ok(Some(TokenRecord {
+            id,
+            user_id,
+            name: name.to_owned(),
+            scope: token_scope,
+            client_id,
+            created_at: at,
+        }))
     }
 }

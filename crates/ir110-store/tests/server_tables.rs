@@ -8,7 +8,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
-use ir110_model::{Category, Event, Finding, IncidentType, Message, Phase, Severity, SourceRef};
+use ir110_model::{
+    Category, Event, Finding, IncidentType, Message, Phase, Policy, PolicyDecision, Severity,
+    SourceRef,
+};
 use ir110_store::{
     Backend, ClientRef, NewAudit, NewCase, NewCustody, NewEvidence, NewQuote, NewTask, QuoteLine,
     Role, Scope, Store, TokenScope,
@@ -129,6 +132,8 @@ on_every_backend!(
     sessions_tokens_and_login_failures,
     tasks_appi_custody_and_quotes_respect_scope,
     imports_page_the_timeline_with_recorded_times,
+    every_write_carries_the_scope_in_its_statement,
+    a_change_and_its_audit_entry_commit_or_roll_back_together,
 );
 
 /// Two clients with one case each; a responder granted A and a viewer of A.
@@ -700,4 +705,308 @@ async fn imports_page_the_timeline_with_recorded_times(db: &TestDb) {
     assert_eq!(pages, 3);
     let expected: Vec<String> = (0..25).map(|i| format!("event {i}")).collect();
     assert_eq!(messages, expected);
+}
+
+/// Every write of a [`Tx`] carries the caller's scope in its own statement: for an object
+/// outside it each answers `None` and writes nothing (not even a client recorded by name, nor
+/// a sequence-numbered reference used), while the same writes inside the scope succeed. Also
+/// covers an import of more events than one statement holds.
+async fn every_write_carries_the_scope_in_its_statement(db: &TestDb) {
+    let s = &db.store;
+    let w = world(s).await;
+    let all = Scope::all();
+    let task = NewTask {
+        key: "x.a".into(),
+        phase: Phase::FirstAid,
+        title: ["題".into(), "Title".into()],
+        description: ["説明".into(), "Desc".into()],
+    };
+    // Client B's objects, made by the (unscoped) CLI path.
+    s.add_tasks(w.case_b, std::slice::from_ref(&task))
+        .await
+        .unwrap();
+    let task_b = s.tasks_in_scope(&all, w.case_b).await.unwrap()[0].id;
+    let ev_b = s
+        .add_evidence(&NewEvidence::new(w.case_b, "HDD", "medium", "safe", "a"))
+        .await
+        .unwrap()
+        .id;
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+    let events: Vec<Event> = (0..1500)
+        .map(|i| {
+            Event::new(
+                t0 + Duration::seconds(i),
+                "eventlog",
+                "logon",
+                SourceRef::file("Security.evtx"),
+                format!("event {i}"),
+            )
+        })
+        .collect();
+    let finding = Finding::new(
+        "eventlog",
+        "eventlog.x",
+        Severity::High,
+        Category::InitialAccess,
+        Message::new("k"),
+    );
+    let decision = PolicyDecision {
+        policy: Policy::EvidenceFirst,
+        decided_by: Some("社長".into()),
+        decided_at: t0,
+    };
+    let custody = NewCustody {
+        at: t0,
+        action: "sealed".into(),
+        actor: "r".into(),
+        place: "office".into(),
+        seal: "S-1".into(),
+        sha256: None,
+        note: String::new(),
+    };
+    let quote = NewQuote {
+        lines: Vec::new(),
+        subtotal: 0,
+        tax: 0,
+        total: 0,
+        created_by: "r".into(),
+    };
+    let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    // A responder granted A only, and an administrator's token narrowed to A.
+    let scopes = [Scope::user(w.responder), Scope::all().narrowed(Some(w.a))];
+    let mut tx = s.begin().await.unwrap();
+    for scope in &scopes {
+        for client in [
+            ClientRef::Id(w.b),
+            ClientRef::name("Bravo"),
+            ClientRef::name("New Co"),
+        ] {
+            let new = NewCase::new(client, "x");
+            assert!(tx.create_case(scope, new).await.unwrap().is_none());
+        }
+        let case_b = w.case_b;
+        assert!(tx.case_in_scope(scope, case_b).await.unwrap().is_none());
+        assert!(tx.client_in_scope(scope, w.b).await.unwrap().is_none());
+        let phase = tx.set_phase(scope, case_b, Phase::FirstAid, "r").await;
+        assert!(phase.unwrap().is_none());
+        let policy = tx.set_policy(scope, case_b, &decision, "r").await;
+        assert!(policy.unwrap().is_none());
+        let intake = tx.set_case_intake(scope, case_b, "t", &[]).await;
+        assert!(intake.unwrap().is_none());
+        let evidence = NewEvidence::new(case_b, "USB", "medium", "", "r");
+        assert!(tx.add_evidence(scope, &evidence).await.unwrap().is_none());
+        let findings = std::slice::from_ref(&finding);
+        let upserted = tx.upsert_findings(scope, case_b, findings).await;
+        assert!(upserted.unwrap().is_none());
+        let tasks = std::slice::from_ref(&task);
+        assert!(tx.add_tasks(scope, case_b, tasks).await.unwrap().is_none());
+        let imported = tx
+            .import_report(scope, case_b, "r", "ab", "0", findings, &events)
+            .await;
+        assert!(imported.unwrap().is_none());
+        assert!(
+            tx.set_client_notes(scope, w.b, "n")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(tx.set_client_nda(scope, w.b, None).await.unwrap().is_none());
+        let appi = tx.set_appi(scope, case_b, day, true, "r").await;
+        assert!(appi.unwrap().is_none());
+        assert!(
+            tx.create_quote(scope, case_b, &quote)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let held = tx.add_custody(scope, ev_b, &custody).await;
+        assert!(held.unwrap().is_none());
+        let done = tx.set_task_done(scope, task_b, true, "r").await;
+        assert!(done.unwrap().is_none());
+        let token = tx
+            .create_token(scope, w.responder, "t", "d", TokenScope::Upload, Some(w.b))
+            .await;
+        assert!(token.unwrap().is_none());
+    }
+    // Nothing was written, so committing changes nothing.
+    tx.commit().await.unwrap();
+    let b = s.case_in_scope(&all, w.case_b).await.unwrap().unwrap().case;
+    assert_eq!(
+        (b.phase, b.policy, b.title.as_str()),
+        (Phase::Intake, None, "B case")
+    );
+    assert_eq!(
+        s.list_clients().await.unwrap().len(),
+        2,
+        "no client recorded"
+    );
+    let client_b = s.get_client(w.b).await.unwrap();
+    assert_eq!(
+        (client_b.notes.as_str(), client_b.nda_signed_on),
+        ("", NaiveDate::from_ymd_opt(2026, 1, 5))
+    );
+    assert_eq!(s.counts_in_scope(&all, w.case_b).await.unwrap(), (0, 0));
+    assert!(s.imports_in_scope(&all, w.case_b).await.unwrap().is_empty());
+    assert_eq!(
+        s.evidence_of_case_in_scope(&all, w.case_b)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(s.custody_in_scope(&all, ev_b).await.unwrap().is_empty());
+    assert!(s.appi_in_scope(&all, w.case_b).await.unwrap().is_none());
+    assert!(s.quotes_in_scope(&all, w.case_b).await.unwrap().is_empty());
+    let tasks_b = s.tasks_in_scope(&all, w.case_b).await.unwrap();
+    assert_eq!((tasks_b.len(), tasks_b[0].done_at), (1, None));
+    assert!(s.list_log(w.case_b).await.unwrap().is_empty());
+    assert!(s.token("d").await.unwrap().is_none());
+    // Inside the scope the same writes go through.
+    for scope in &scopes {
+        let mut tx = s.begin().await.unwrap();
+        let case = tx
+            .create_case(scope, NewCase::new(ClientRef::name("Alpha"), "A2"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(case.client_id, w.a);
+        let (from, moved) = tx
+            .set_phase(scope, case.id, Phase::FirstAid, "r")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((from, moved.phase), (Phase::Intake, Phase::FirstAid));
+        let (import, summary) = tx
+            .import_report(
+                scope,
+                case.id,
+                "r",
+                "ab",
+                "0",
+                std::slice::from_ref(&finding),
+                &events,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((import.events, summary.inserted), (1500, 1));
+        tx.commit().await.unwrap();
+        assert_eq!(s.counts_in_scope(scope, case.id).await.unwrap(), (1, 1500));
+        // The same report again: findings updated, no duplicate events.
+        let (_, summary) = s
+            .import_report(
+                scope,
+                case.id,
+                "r",
+                "ab",
+                "0",
+                std::slice::from_ref(&finding),
+                &events,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((summary.inserted, summary.updated), (0, 1));
+        assert_eq!(s.counts_in_scope(scope, case.id).await.unwrap(), (1, 1500));
+    }
+}
+
+/// Makes every insert into the audit log fail (as a full disk or a broken chain head would).
+async fn break_audit_log(db: &TestDb) {
+    match db.store.backend() {
+        Backend::Sqlite => {
+            db.raw(
+                "CREATE TRIGGER audit_fails BEFORE INSERT ON audit_log \
+                 BEGIN SELECT RAISE(ABORT, 'audit refused by the test'); END",
+            )
+            .await
+        }
+        _ => {
+            db.raw(
+                "CREATE FUNCTION audit_fails() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN RAISE EXCEPTION 'audit refused by the test'; END $$; \
+                 CREATE TRIGGER audit_fails BEFORE INSERT ON audit_log \
+                 FOR EACH ROW EXECUTE FUNCTION audit_fails()",
+            )
+            .await
+        }
+    }
+}
+
+async fn repair_audit_log(db: &TestDb) {
+    match db.store.backend() {
+        Backend::Sqlite => db.raw("DROP TRIGGER audit_fails").await,
+        _ => db.raw("DROP TRIGGER audit_fails ON audit_log").await,
+    }
+}
+
+/// A change and its audit entry are one transaction: when the audit append fails the change
+/// is gone, and when the change fails after its entry was appended the entry is gone, leaving
+/// the chain whole.
+async fn a_change_and_its_audit_entry_commit_or_roll_back_together(db: &TestDb) {
+    let s = &db.store;
+    let w = world(s).await;
+    let all = Scope::all();
+    let entry = |action: &str| NewAudit {
+        actor: "yamada".into(),
+        action: action.into(),
+        object: format!("case:{}", w.case_a),
+        client_id: Some(w.a),
+        case_id: Some(w.case_a),
+        detail: serde_json::json!({}),
+    };
+    let mut tx = s.begin().await.unwrap();
+    tx.set_phase(&all, w.case_a, Phase::FirstAid, "yamada")
+        .await
+        .unwrap()
+        .unwrap();
+    tx.audit(&entry("case.phase")).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(s.verify_audit().await.unwrap().entries, 1);
+    // The audit append fails: the phase change, its log line and the policy go with it.
+    break_audit_log(db).await;
+    let mut tx = s.begin().await.unwrap();
+    let (_, moved) = tx
+        .set_phase(&all, w.case_a, Phase::Preservation, "yamada")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        moved.phase,
+        Phase::Preservation,
+        "seen inside the transaction"
+    );
+    let decision = PolicyDecision {
+        policy: Policy::RecoveryFirst,
+        decided_by: None,
+        decided_at: Utc::now(),
+    };
+    tx.set_policy(&all, w.case_a, &decision, "yamada")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(tx.audit(&entry("case.phase")).await.is_err());
+    drop(tx);
+    // Standalone appends fail too while the log is broken, and change nothing.
+    assert!(s.append_audit(&entry("nda.refused")).await.is_err());
+    repair_audit_log(db).await;
+    let a = s.case_in_scope(&all, w.case_a).await.unwrap().unwrap().case;
+    assert_eq!((a.phase, a.policy), (Phase::FirstAid, None));
+    assert_eq!(s.list_log(w.case_a).await.unwrap().len(), 1);
+    // The change fails after its entry was appended: the entry is gone.
+    let taken = s.case_in_scope(&all, w.case_b).await.unwrap().unwrap();
+    let mut tx = s.begin().await.unwrap();
+    assert_eq!(tx.audit(&entry("case.create")).await.unwrap().seq, 2);
+    let dup = NewCase::new(ClientRef::Id(w.a), "dup").reference(taken.case.reference);
+    assert!(matches!(
+        tx.create_case(&all, dup).await,
+        Err(ir110_store::StoreError::Conflict { .. })
+    ));
+    tx.rollback().await.unwrap();
+    let v = s.verify_audit().await.unwrap();
+    assert_eq!((v.entries, v.first_broken), (1, None));
+    // The chain goes on from the last committed entry.
+    assert_eq!(s.append_audit(&entry("x")).await.unwrap().seq, 2);
+    let v = s.verify_audit().await.unwrap();
+    assert_eq!((v.entries, v.first_broken), (2, None));
 }

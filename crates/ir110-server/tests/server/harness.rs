@@ -54,7 +54,7 @@ pub struct Session {
 pub struct Harness {
     pub app: Router,
     pub store: Store,
-    _dir: Option<tempfile::TempDir>,
+    dir: Option<tempfile::TempDir>,
     pg: Option<(String, String)>,
     pub peer: SocketAddr,
 }
@@ -101,10 +101,98 @@ impl Harness {
         Harness {
             app: app(state),
             store,
-            _dir: dir,
+            dir,
             pg,
             peer: "192.0.2.10:40000".parse().unwrap(),
         }
+    }
+
+    /// Runs SQL behind the store's back (tests that break the database on purpose).
+    pub async fn raw(&self, sql: &str) {
+        match (&self.pg, &self.dir) {
+            (Some((admin_url, schema)), _) => {
+                let mut c = sqlx::PgConnection::connect(admin_url).await.unwrap();
+                sqlx::raw_sql(&format!("SET search_path TO {schema}; {sql}"))
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+                c.close().await.unwrap();
+            }
+            (None, Some(dir)) => {
+                let url = format!("sqlite://{}", dir.path().join("s.db").display());
+                let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+                c.close().await.unwrap();
+            }
+            (None, None) => panic!("no database to reach behind the store"),
+        }
+    }
+
+    /// Makes every insert into the audit log fail (as a full disk would), or repairs it.
+    pub async fn break_audit_log(&self, broken: bool) {
+        let sql = match (self.pg.is_some(), broken) {
+            (false, true) => {
+                "CREATE TRIGGER audit_fails BEFORE INSERT ON audit_log \
+                 BEGIN SELECT RAISE(ABORT, 'audit refused by the test'); END"
+            }
+            (false, false) => "DROP TRIGGER audit_fails",
+            (true, true) => {
+                "CREATE FUNCTION audit_fails() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN RAISE EXCEPTION 'audit refused by the test'; END $$; \
+                 CREATE TRIGGER audit_fails BEFORE INSERT ON audit_log \
+                 FOR EACH ROW EXECUTE FUNCTION audit_fails()"
+            }
+            (true, false) => "DROP TRIGGER audit_fails ON audit_log; DROP FUNCTION audit_fails()",
+        };
+        self.raw(sql).await;
+    }
+
+    /// Rows in every table a write route may touch (sessions aside), for "nothing changed"
+    /// checks together with the objects' JSON.
+    pub async fn row_counts(&self) -> Vec<(&'static str, i64)> {
+        const TABLES: [&str; 15] = [
+            "clients",
+            "cases",
+            "case_tasks",
+            "response_log",
+            "evidence",
+            "custody_events",
+            "findings",
+            "events",
+            "report_imports",
+            "appi_clocks",
+            "quotes",
+            "users",
+            "user_clients",
+            "api_tokens",
+            "login_failures",
+        ];
+        let mut out = Vec::new();
+        for t in TABLES {
+            let sql = format!("SELECT COUNT(*) FROM {t}");
+            let n: i64 = match (&self.pg, &self.dir) {
+                (Some((admin_url, schema)), _) => {
+                    let mut c = sqlx::PgConnection::connect(admin_url).await.unwrap();
+                    sqlx::raw_sql(&format!("SET search_path TO {schema}"))
+                        .execute(&mut c)
+                        .await
+                        .unwrap();
+                    let n = sqlx::query_scalar(&sql).fetch_one(&mut c).await.unwrap();
+                    c.close().await.unwrap();
+                    n
+                }
+                (None, Some(dir)) => {
+                    let url = format!("sqlite://{}", dir.path().join("s.db").display());
+                    let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                    let n = sqlx::query_scalar(&sql).fetch_one(&mut c).await.unwrap();
+                    c.close().await.unwrap();
+                    n
+                }
+                (None, None) => panic!("no database to reach behind the store"),
+            };
+            out.push((t, n));
+        }
+        out
     }
 
     pub async fn finish(self) {

@@ -49,6 +49,7 @@ on_every_backend!(
     tokens_are_scoped,
     appi_deadlines_and_quotes,
     forms_redirect_and_errors_render_for_browsers,
+    every_write_rolls_back_when_its_audit_fails,
 );
 
 /// Markers that only client B's objects contain: no answer to A's users may contain them.
@@ -909,4 +910,143 @@ async fn forms_redirect_and_errors_render_for_browsers(h: &Harness) {
         "APPI preliminary deadline on the case page"
     );
     assert!(!p.contains("name=\"phase\""), "no write forms for a viewer");
+}
+
+/// What an administrator can read about the world, plus the row counts of every table: equal
+/// before and after means nothing changed.
+async fn snapshot(h: &Harness, w: &World) -> (Vec<String>, Vec<(&'static str, i64)>) {
+    let (case, client) = (w.a.case, w.a.client);
+    let paths = [
+        "/api/clients".to_owned(),
+        format!("/api/clients/{client}"),
+        "/api/cases".to_owned(),
+        format!("/api/cases/{case}"),
+        format!("/api/cases/{case}/tasks"),
+        format!("/api/cases/{case}/appi"),
+        format!("/api/cases/{case}/findings"),
+        format!("/api/cases/{case}/timeline"),
+        format!("/api/cases/{case}/evidence"),
+        format!("/api/evidence/{}/custody", w.a.evidence),
+        format!("/api/cases/{case}/quotes"),
+        "/api/users".to_owned(),
+        "/api/audit".to_owned(),
+    ];
+    let mut bodies = Vec::new();
+    for p in paths {
+        let r = h.call("GET", &p, Some(&w.admin), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{p}: {}", r.body);
+        bodies.push(format!("{p} {}", r.body));
+    }
+    (bodies, h.row_counts().await)
+}
+
+/// Every write route makes its change and its audit entry in one transaction: with the audit
+/// log refusing inserts, each answers 500 and leaves everything as it was (objects, rows,
+/// sessions); a write refused for scope leaves no audit entry; once repaired, a write adds
+/// exactly one entry and the chain verifies.
+async fn every_write_rolls_back_when_its_audit_fails(h: &Harness) {
+    let w = world(h).await;
+    let before = snapshot(h, &w).await;
+    let audit = |r: &harness::Reply| r.json()["entries"].as_i64().unwrap();
+    let entries = audit(
+        &h.call("GET", "/api/audit/verify", Some(&w.admin), None)
+            .await,
+    );
+    // Refused for scope: 404, and nothing audited.
+    let refused = h
+        .call(
+            "POST",
+            &format!("/api/cases/{}/phase", w.b.case),
+            Some(&w.resp_a),
+            Some(json!({"phase": "first-aid"})),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND, "{}", refused.body);
+    assert_eq!(snapshot(h, &w).await, before);
+    let (login_cookie, login_csrf) = h.login_form(None).await;
+    h.break_audit_log(true).await;
+    let mut checked = 0;
+    for (n, route) in ROUTES.iter().enumerate() {
+        if route.method != "POST" {
+            continue;
+        }
+        let r = if route.path == "/login" {
+            h.form(
+                "/login",
+                Some(&login_cookie),
+                &[
+                    ("csrf", &login_csrf),
+                    ("name", "admin"),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await
+        } else {
+            let path = path_for(route, &w.a);
+            h.call("POST", &path, Some(&w.admin), body_for(route, &w, n))
+                .await
+        };
+        assert_eq!(
+            r.status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{} {}: {}",
+            route.method,
+            route.path,
+            r.body
+        );
+        assert!(
+            r.set_cookie("ir110_session").is_none(),
+            "{}: no new session",
+            route.path
+        );
+        assert_eq!(
+            snapshot(h, &w).await,
+            before,
+            "{} {}",
+            route.method,
+            route.path
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 18, "every POST route");
+    // A wrong password is audited too: with the log broken it is not counted either.
+    let (cookie, csrf) = h.login_form(None).await;
+    let wrong = h
+        .form(
+            "/login",
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("name", "admin"),
+                ("password", "wrong password!"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        wrong.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{}",
+        wrong.body
+    );
+    assert_eq!(snapshot(h, &w).await, before);
+    // The admin's session survived the failed logout.
+    assert_eq!(
+        h.call("GET", "/api/me", Some(&w.admin), None).await.status,
+        StatusCode::OK
+    );
+    h.break_audit_log(false).await;
+    let moved = h
+        .call(
+            "POST",
+            &format!("/api/cases/{}/phase", w.a.case),
+            Some(&w.admin),
+            Some(json!({"phase": "first-aid"})),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    let verdict = h
+        .call("GET", "/api/audit/verify", Some(&w.admin), None)
+        .await;
+    assert_eq!(audit(&verdict), entries + 1);
+    assert_eq!(verdict.json()["first_broken"], Value::Null);
 }
