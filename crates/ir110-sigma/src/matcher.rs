@@ -444,7 +444,7 @@ impl ValueTest {
         }
         let Some(v) = v else { return false };
         match v {
-            FieldValue::Str(s) => self.str_match(s),
+            FieldValue::Str(s) => self.str_match_untrimmed(s),
             FieldValue::List(items) => items
                 .iter()
                 .any(|i| self.matches(Some(FieldValue::from_json(i)), record)),
@@ -460,7 +460,22 @@ impl ValueTest {
 
     /// Whether this test is satisfied by some string the record yields (keyword search).
     pub fn matches_keyword(&self, s: &str) -> bool {
-        self.str_match(s)
+        self.str_match_untrimmed(s)
+    }
+
+    /// [`Self::str_match`] on the value as logged, or else on it without trailing whitespace.
+    ///
+    /// Windows writes some values with trailing blanks (`LogonProcessName` is `"NtLmSsp "` in
+    /// every NTLM logon), and SigmaHQ rules are written against them trimmed
+    /// (`LogonProcessName: 'NtLmSsp'`) because the EVTX readers Chainsaw and Hayabusa use (the
+    /// `evtx` crate before 0.9) trim every string. Trying both keeps those rules firing and
+    /// still lets a rule that spells the blank out match the value as logged.
+    fn str_match_untrimmed(&self, s: &str) -> bool {
+        if self.str_match(s) {
+            return true;
+        }
+        let trimmed = s.trim_end();
+        trimmed.len() != s.len() && self.str_match(trimmed)
     }
 }
 

@@ -85,7 +85,9 @@ fn contains_startswith_endswith_all() {
     assert!(hit(&sel("F|startswith: cmd"), json!({"F": "CMD /c"})));
     assert!(!hit(&sel("F|startswith: cmd"), json!({"F": "x cmd"})));
     assert!(hit(&sel("F|endswith: '.EXE'"), json!({"F": "a.exe"})));
-    assert!(!hit(&sel("F|endswith: '.exe'"), json!({"F": "a.exe "})));
+    assert!(!hit(&sel("F|endswith: '.exe'"), json!({"F": "a.exe x"})));
+    // Trailing blanks of the value are optional (see `trailing_blanks_of_a_value_are_optional`).
+    assert!(hit(&sel("F|endswith: '.exe'"), json!({"F": "a.exe "})));
     let all = sel("F|contains|all: [a1, b2]");
     assert!(hit(&all, json!({"F": "xx b2 yy a1"})));
     assert!(!hit(&all, json!({"F": "xx b2 yy"})));
@@ -672,4 +674,39 @@ fn a_detection_naming_its_channel_is_indexed_by_it() {
         &json!({"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 5156, "DestPort": "587", "Direction": "%%14593"}),
     );
     assert_eq!(set.matches(&sysmon).count(), 0);
+}
+
+#[test]
+fn trailing_blanks_of_a_value_are_optional() {
+    // Windows logs `LogonProcessName` as "NtLmSsp " (trailing blank); SigmaHQ writes 'NtLmSsp'.
+    let d = sel("LogonProcessName: 'NtLmSsp'");
+    assert!(hit(&d, json!({"LogonProcessName": "NtLmSsp "})));
+    assert!(hit(&d, json!({"LogonProcessName": "NtLmSsp"})));
+    assert!(!hit(&d, json!({"LogonProcessName": " NtLmSsp"})));
+    assert!(!hit(&d, json!({"LogonProcessName": "NtLmSsp x "})));
+    // A rule that spells the blank out still matches the value as logged.
+    assert!(hit(
+        &sel("LogonProcessName: 'NtLmSsp '"),
+        json!({"LogonProcessName": "NtLmSsp "})
+    ));
+    assert!(hit(
+        &sel("F|endswith: 'ssp'"),
+        json!({"F": "NtLmSsp\t\r\n"})
+    ));
+    assert!(hit(&sel("F|re: '^NtLmSsp$'"), json!({"F": "NtLmSsp "})));
+    // Negated: the filter matches the blank-padded value too, so the rule does not fire.
+    let not = "    sel:\n        EventID: 4624\n    filter:\n        LogonProcessName: 'NtLmSsp'\n    condition: sel and not filter";
+    assert!(!hit(
+        not,
+        json!({"EventID": 4624, "LogonProcessName": "NtLmSsp "})
+    ));
+    assert!(hit(
+        not,
+        json!({"EventID": 4624, "LogonProcessName": "Kerberos"})
+    ));
+    // Keyword search sees the trimmed value as well.
+    assert!(hit(
+        "    keywords:\n        - 'NtLmSsp'\n    condition: keywords",
+        json!({"X": "NtLmSsp "})
+    ));
 }
