@@ -8,8 +8,9 @@
 //! are dropped and the report says how many; with the default of 2,000,000 pairs the table
 //! stays under about 1 GiB.
 
-use std::hash::Hash;
 use std::io::{BufRead, BufReader, Read};
+
+use rayon::prelude::*;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -21,12 +22,13 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::beacon_score::{BeaconScores, ScoreConfig, apply_prevalence, score};
-use crate::flow::{Destination, FlowRecord, is_internal, is_multicast};
 use crate::formats::mapped_csv::CsvMapping;
-use crate::formats::{LineParser, LogFormat, Parsed};
+use crate::formats::{LineParser, LogFormat};
 use crate::geoip::GeoIp;
+use crate::ingest_blocks::{
+    BLOCK_BYTES, BlockOut, DayOut, DestKey, PairKey, Shard, apply_batch, next_block, parse_block,
+};
 use crate::pair_state::{Loc, PairState};
-use crate::timestamps::day_of;
 use crate::{ANALYZER_ID, NetError};
 
 /// Options of a network analysis.
@@ -164,26 +166,6 @@ pub struct NetReport {
     pub last_seen: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum DestKey {
-    Ip(IpAddr),
-    Host(u32),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct PairKey {
-    src: IpAddr,
-    dst: DestKey,
-    port: u16,
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct DayOut {
-    total: u64,
-    largest: u64,
-    largest_loc: Loc,
-}
-
 /// A streaming network analysis. Feed files with [`ingest`](Self::ingest), then
 /// [`finish`](Self::finish).
 #[derive(Debug)]
@@ -191,14 +173,17 @@ pub struct NetAnalysis {
     options: NetOptions,
     geoip: Option<GeoIp>,
     files: Vec<FileSummary>,
+    /// Pair and host-day tables while reading, one per source-address shard.
+    shards: Vec<Shard>,
+    /// The shards merged, for scoring (filled by `finish`).
     pairs: FxHashMap<PairKey, PairState>,
-    host_names: FxHashMap<Box<str>, u32>,
     host_list: Vec<Box<str>>,
     host_days: FxHashMap<(IpAddr, i32), DayOut>,
     span: Option<(f64, f64)>,
     problems: Vec<Problem>,
     pruned: u64,
-    prune_floor: u64,
+    /// Block size of the reader (a test varies it to prove results do not depend on it).
+    block_bytes: usize,
 }
 
 fn fmt_ts(ts: f64) -> DateTime<Utc> {
@@ -241,14 +226,17 @@ impl NetAnalysis {
             options,
             geoip: None,
             files: Vec::new(),
+            // One shard per worker thread: each applies its sources' records in file order.
+            shards: (0..rayon::current_num_threads().clamp(1, 16))
+                .map(|_| Shard::default())
+                .collect(),
             pairs: FxHashMap::default(),
-            host_names: FxHashMap::default(),
             host_list: Vec::new(),
             host_days: FxHashMap::default(),
             span: None,
             problems: Vec::new(),
             pruned: 0,
-            prune_floor: 1,
+            block_bytes: BLOCK_BYTES,
         }
     }
 
@@ -290,14 +278,17 @@ impl NetAnalysis {
 
     /// Reads one log stream. Unreadable lines and read errors become [`Problem`]s in the
     /// report; the summary says what was read.
+    ///
+    /// The stream is read in blocks of whole lines, parsed in parallel and applied per
+    /// source-address shard (see `ingest_blocks`); the result is the same as reading it line
+    /// by line on one thread.
     pub fn ingest<R: Read>(
         &mut self,
-        reader: R,
+        mut reader: R,
         source: SourceRef,
         progress: &dyn Fn(u64),
     ) -> FileSummary {
         let file_idx = self.files.len() as u32;
-        let mut reader = BufReader::with_capacity(1 << 18, reader);
         let mut summary = FileSummary {
             source: source.clone(),
             format: None,
@@ -306,32 +297,19 @@ impl NetAnalysis {
             bad_lines: 0,
             bytes: 0,
         };
-        let mut first_bad = None;
-        let mut io_error = None;
+        let mut carry = Vec::new();
+        let (first, mut io_error) = next_block(&mut reader, &mut carry, self.block_bytes, None);
+        let first = first.unwrap_or_default();
 
         // Head: enough lines to recognise the layout.
-        let mut head: Vec<Vec<u8>> = Vec::new();
-        loop {
-            let mut buf = Vec::new();
-            match reader.read_until(b'\n', &mut buf) {
-                Ok(0) => break,
-                Ok(_) => {
-                    let blank = buf.iter().all(u8::is_ascii_whitespace);
-                    head.push(buf);
-                    if !blank && head.len() >= 12 {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    io_error = Some(e);
-                    break;
-                }
+        let mut head_text: Vec<String> = Vec::new();
+        for raw in first.split_inclusive(|&c| c == b'\n') {
+            let blank = raw.iter().all(u8::is_ascii_whitespace);
+            head_text.push(String::from_utf8_lossy(raw).trim_end().to_owned());
+            if !blank && head_text.len() >= 12 {
+                break;
             }
         }
-        let head_text: Vec<String> = head
-            .iter()
-            .map(|l| String::from_utf8_lossy(l).trim_end().to_owned())
-            .collect();
         let head_refs: Vec<&str> = head_text.iter().map(String::as_str).collect();
         let Some(mut parser) = LineParser::detect(&head_refs, self.options.mapping.as_ref()) else {
             self.problems.push(Problem::new(
@@ -345,55 +323,61 @@ impl NetAnalysis {
         };
         summary.format = Some(parser.format());
 
-        let mut progress_pending = 0u64;
-        let mut handle_line = |this: &mut Self, raw: &[u8], summary: &mut FileSummary| {
-            summary.lines += 1;
-            summary.bytes += raw.len() as u64;
-            progress_pending += raw.len() as u64;
-            if progress_pending >= 1 << 22 {
-                progress(progress_pending);
-                progress_pending = 0;
-            }
-            let text = String::from_utf8_lossy(raw);
-            let line = text.trim_end_matches(['\n', '\r']);
-            match parser.parse(line, this.options.local_utc_offset_secs) {
-                Parsed::Record(rec) => {
-                    summary.records += 1;
-                    this.add(
-                        &rec,
-                        Loc {
-                            file: file_idx,
-                            line: summary.lines,
-                        },
-                    );
-                }
-                Parsed::Skip => {}
-                Parsed::Bad => {
-                    summary.bad_lines += 1;
-                    if first_bad.is_none() {
-                        first_bad = Some(summary.lines);
+        let shards = self.shards.len();
+        let batch_blocks = 2 * shards;
+        let offset = self.options.local_utc_offset_secs;
+        let mut first_bad = None;
+        let mut pending = (!first.is_empty()).then_some(first);
+        let mut spares: Vec<Vec<u8>> = Vec::new();
+        loop {
+            // A batch: blocks with the parser state at each block's start.
+            let mut batch: Vec<(Vec<u8>, LineParser)> = Vec::with_capacity(batch_blocks);
+            while batch.len() < batch_blocks {
+                let block = match pending.take() {
+                    Some(b) => b,
+                    None if io_error.is_some() => break,
+                    None => {
+                        let (b, e) =
+                            next_block(&mut reader, &mut carry, self.block_bytes, spares.pop());
+                        io_error = e;
+                        match b {
+                            Some(b) => b,
+                            None => break,
+                        }
                     }
-                }
+                };
+                let start_state = parser.clone();
+                parser.advance_over(&block);
+                batch.push((block, start_state));
             }
-        };
-        for raw in &head {
-            handle_line(self, raw, &mut summary);
-        }
-        if io_error.is_none() {
-            let mut buf = Vec::with_capacity(512);
-            loop {
-                buf.clear();
-                match reader.read_until(b'\n', &mut buf) {
-                    Ok(0) => break,
-                    Ok(_) => handle_line(self, &buf, &mut summary),
-                    Err(e) => {
-                        io_error = Some(e);
-                        break;
-                    }
-                }
+            if batch.is_empty() {
+                break;
             }
+            let outs: Vec<BlockOut> = batch
+                .par_iter()
+                .map(|(block, p)| parse_block(block, p.clone(), offset, shards))
+                .collect();
+            let mut bases = Vec::with_capacity(outs.len());
+            for out in &outs {
+                bases.push(summary.lines);
+                if first_bad.is_none() {
+                    first_bad = out.first_bad.map(|l| summary.lines + l);
+                }
+                summary.lines += out.lines;
+                summary.records += out.records;
+                summary.bad_lines += out.bad_lines;
+                summary.bytes += out.bytes;
+            }
+            apply_batch(
+                &mut self.shards,
+                &outs,
+                &bases,
+                file_idx,
+                self.options.max_pairs,
+            );
+            progress(outs.iter().map(|o| o.bytes).sum());
+            spares.extend(batch.into_iter().map(|(b, _)| b));
         }
-        progress(progress_pending);
         if let Some(e) = io_error {
             self.problems.push(Problem::new(
                 source.path.clone(),
@@ -419,67 +403,38 @@ impl NetAnalysis {
         summary
     }
 
-    fn host_id(&mut self, name: &str) -> u32 {
-        if let Some(&id) = self.host_names.get(name) {
-            return id;
-        }
-        let id = self.host_list.len() as u32;
-        let name: Box<str> = name.to_ascii_lowercase().into();
-        self.host_list.push(name.clone());
-        self.host_names.insert(name, id);
-        id
-    }
-
-    fn add(&mut self, rec: &FlowRecord<'_>, loc: Loc) {
-        if !is_internal(rec.src) {
-            return;
-        }
-        let dst = match rec.dst {
-            Destination::Ip(ip) if is_internal(ip) || is_multicast(ip) => return,
-            Destination::Ip(ip) => DestKey::Ip(ip),
-            Destination::Host(h) => DestKey::Host(self.host_id(h)),
-        };
-        self.span = Some(match self.span {
-            None => (rec.ts, rec.ts),
-            Some((a, b)) => (a.min(rec.ts), b.max(rec.ts)),
-        });
-        let key = PairKey {
-            src: rec.src,
-            dst,
-            port: rec.dst_port,
-        };
-        self.pairs.entry(key).or_default().add(
-            rec.ts,
-            rec.duration,
-            rec.bytes_out,
-            rec.bytes_in,
-            loc,
-            rec.country,
-        );
-        if let Some(b) = rec.bytes_out.filter(|&b| b > 0) {
-            let day = self.host_days.entry((rec.src, day_of(rec.ts))).or_default();
-            day.total = day.total.saturating_add(b);
-            if b > day.largest {
-                day.largest = b;
-                day.largest_loc = loc;
+    /// Merges the shards into one table with global host-name ids.
+    fn merge_shards(&mut self) {
+        self.shards
+            .par_iter_mut()
+            .for_each(|s| s.pairs.values_mut().for_each(PairState::flush));
+        let mut names: FxHashMap<Box<str>, u32> = FxHashMap::default();
+        for shard in std::mem::take(&mut self.shards) {
+            let remap: Vec<u32> = shard
+                .host_list
+                .into_iter()
+                .map(|name| {
+                    let next = self.host_list.len() as u32;
+                    *names.entry(name.clone()).or_insert_with(|| {
+                        self.host_list.push(name);
+                        next
+                    })
+                })
+                .collect();
+            for (mut key, pair) in shard.pairs {
+                if let DestKey::Host(id) = key.dst {
+                    key.dst = DestKey::Host(remap.get(id as usize).copied().unwrap_or(id));
+                }
+                self.pairs.insert(key, pair);
             }
-        }
-        if self.pairs.len() > self.options.max_pairs {
-            self.prune();
-        }
-    }
-
-    /// Drops the least-connected pairs until the table is at three quarters of its bound.
-    fn prune(&mut self) {
-        let target = self.options.max_pairs / 4 * 3;
-        while self.pairs.len() > target {
-            let floor = self.prune_floor;
-            let before = self.pairs.len();
-            self.pairs.retain(|_, p| p.conns > floor);
-            self.pruned += (before - self.pairs.len()) as u64;
-            if self.pairs.len() > target {
-                self.prune_floor *= 2;
+            self.host_days.extend(shard.host_days);
+            if let Some((a, b)) = shard.span {
+                self.span = Some(match self.span {
+                    None => (a, b),
+                    Some((x, y)) => (x.min(a), y.max(b)),
+                });
             }
+            self.pruned += shard.pruned;
         }
     }
 
@@ -502,7 +457,8 @@ impl NetAnalysis {
     }
 
     /// Scores every pair and draws the findings.
-    pub fn finish(self) -> NetReport {
+    pub fn finish(mut self) -> NetReport {
+        self.merge_shards();
         let span = self.span.unwrap_or((0.0, 0.0));
         let mut sources_per_dst: FxHashMap<DestKey, usize> = FxHashMap::default();
         let mut hosts: Vec<IpAddr> = Vec::new();
@@ -862,5 +818,47 @@ impl NetAnalysis {
     /// be opened), so it appears in the report.
     pub fn problem(&mut self, problem: Problem) {
         self.problems.push(problem);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{BeaconSpec, TrafficSpec, synthesize_conn_log};
+
+    /// Blocks of 4 KiB (hundreds of block boundaries, pairs spread over many blocks and
+    /// shards) give exactly the report of one block holding the whole file.
+    #[test]
+    fn results_do_not_depend_on_block_boundaries() {
+        let spec = TrafficSpec {
+            seed: 7,
+            start: 1_735_657_200,
+            days: 20,
+            hosts: 12,
+            normal_pairs: 60,
+            pollers: 1,
+            beacons: vec![BeaconSpec {
+                src: "10.1.0.9".parse().unwrap(),
+                dst: "203.0.113.9".parse().unwrap(),
+                port: 443,
+                period_secs: 900.0,
+                jitter: 0.3,
+                start_day: 0,
+                days: 20,
+                bytes_out: 900,
+            }],
+        };
+        let log = synthesize_conn_log(&spec);
+        assert!(log.len() > 200 << 10, "{}", log.len());
+        let run = |block: usize| {
+            let mut a = NetAnalysis::new(NetOptions::default());
+            a.block_bytes = block;
+            a.ingest(log.as_bytes(), SourceRef::file("conn.log"), &|_| {});
+            a.finish()
+        };
+        let whole = run(64 << 20);
+        assert_eq!(whole.beacons[0].dst, "203.0.113.9");
+        assert_eq!(run(4 << 10), whole);
+        assert_eq!(run(100_003), whole);
     }
 }

@@ -34,6 +34,7 @@ mod demo;
 mod flow;
 mod formats;
 mod geoip;
+mod ingest_blocks;
 mod pair_state;
 mod timestamps;
 

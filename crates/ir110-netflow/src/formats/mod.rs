@@ -142,6 +142,45 @@ impl LineParser {
         }
     }
 
+    /// Whether lines of this layout can change the parser's state (Zeek `#fields` headers,
+    /// which concatenated logs repeat mid-file).
+    pub(crate) fn has_line_state(&self) -> bool {
+        matches!(self, LineParser::ZeekTsv(_))
+    }
+
+    /// Brings the state up to the end of `block` (whole lines) without parsing its data:
+    /// applies the last Zeek `#fields` header in it. Lets blocks be parsed in parallel, each
+    /// from the state in force at its start.
+    pub(crate) fn advance_over(&mut self, block: &[u8]) {
+        if !self.has_line_state() {
+            return;
+        }
+        let mut last = None;
+        let mut from = 0;
+        while let Some(i) = memchr::memmem::find(&block[from..], b"#fields") {
+            let at = from + i;
+            if at == 0 || block[at - 1] == b'\n' {
+                last = Some(at);
+            }
+            from = at + 1;
+        }
+        if let Some(at) = last {
+            let end = memchr::memchr(b'\n', &block[at..]).map_or(block.len(), |e| at + e);
+            let line = String::from_utf8_lossy(&block[at..end]);
+            // Same effect as parsing the line.
+            let _ = self.parse(line.trim_end_matches(['\n', '\r']), 0);
+        }
+    }
+
+    /// The fast path for one raw line (without its newline), when the layout has one and the
+    /// line is an ordinary data line; `None` means "use [`parse`](Self::parse)".
+    pub(crate) fn parse_fast(&self, line: &[u8]) -> Option<FlowRecord<'static>> {
+        match self {
+            LineParser::ZeekTsv(Some(cols)) => zeek::parse_tsv_fast(line, cols),
+            _ => None,
+        }
+    }
+
     /// Parses one line (without its newline). Header lines update the parser's state.
     pub(crate) fn parse<'a>(&mut self, line: &'a str, local_offset_secs: i32) -> Parsed<'a> {
         if line.trim().is_empty() {
