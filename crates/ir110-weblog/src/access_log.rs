@@ -48,15 +48,52 @@ pub(crate) enum AccessLayout {
     W3c(Vec<String>),
 }
 
-fn split_target(target: &str) -> (String, String) {
-    match target.split_once('?') {
-        Some((p, q)) => (p.to_owned(), q.to_owned()),
-        None => (target.to_owned(), String::new()),
+/// A request borrowed from its log line: what the scan keeps per line without allocating.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct RequestView<'a> {
+    pub(crate) ts: DateTime<Utc>,
+    pub(crate) client: &'a str,
+    pub(crate) method: &'a str,
+    pub(crate) path: &'a str,
+    pub(crate) query: &'a str,
+    pub(crate) status: u16,
+    pub(crate) user_agent: &'a str,
+}
+
+impl HttpRequest {
+    /// This request as a view.
+    pub(crate) fn view(&self) -> RequestView<'_> {
+        RequestView {
+            ts: self.ts,
+            client: &self.client,
+            method: &self.method,
+            path: &self.path,
+            query: &self.query,
+            status: self.status,
+            user_agent: &self.user_agent,
+        }
     }
 }
 
 /// Parses a combined/common line: `host ident user [time] "request" status bytes "ref" "ua"`.
+#[cfg(test)]
 pub(crate) fn parse_combined(line: &str) -> Option<HttpRequest> {
+    let (v, bytes, referer) = parse_combined_view(line)?;
+    Some(HttpRequest {
+        ts: v.ts,
+        client: v.client.to_owned(),
+        method: v.method.to_owned(),
+        path: v.path.to_owned(),
+        query: v.query.to_owned(),
+        status: v.status,
+        bytes,
+        referer: referer.to_owned(),
+        user_agent: v.user_agent.to_owned(),
+    })
+}
+
+/// [`parse_combined`] without allocating: the view, the response bytes and the referer.
+pub(crate) fn parse_combined_view(line: &str) -> Option<(RequestView<'_>, u64, &str)> {
     let open = line.find(" [")?;
     // `vhost:port host ident user` or `host ident user`.
     let mut head = line[..open].split(' ');
@@ -73,9 +110,9 @@ pub(crate) fn parse_combined(line: &str) -> Option<HttpRequest> {
     let (request, rest) = quoted(rest)?;
     let mut rp = request.splitn(3, ' ');
     let (method, target) = match (rp.next(), rp.next()) {
-        (Some(m), Some(t)) => (m.to_owned(), t.to_owned()),
+        (Some(m), Some(t)) => (m, t),
         // A bare garbage request line (`"\x16\x03\x01"` from TLS probes).
-        (Some(m), None) => (String::new(), m.to_owned()),
+        (Some(m), None) => ("", m),
         _ => return None,
     };
     let mut fields = rest.trim_start().splitn(3, ' ');
@@ -91,18 +128,20 @@ pub(crate) fn parse_combined(line: &str) -> Option<HttpRequest> {
         .strip_prefix('"')
         .and_then(quoted)
         .map_or("", |(ua, _)| ua);
-    let (path, query) = split_target(&target);
-    Some(HttpRequest {
-        ts,
-        client: client.to_owned(),
-        method,
-        path,
-        query,
-        status,
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    Some((
+        RequestView {
+            ts,
+            client,
+            method,
+            path,
+            query,
+            status,
+            user_agent,
+        },
         bytes,
-        referer: referer.to_owned(),
-        user_agent: user_agent.to_owned(),
-    })
+        referer,
+    ))
 }
 
 const MONTHS: [&[u8; 3]; 12] = [
@@ -145,10 +184,11 @@ fn quoted(s: &str) -> Option<(&str, &str)> {
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {
+        // Jump to the next quote or backslash (user agents are long).
+        i += memchr::memchr2(b'"', b'\\', &b[i..])?;
         match b[i] {
             b'\\' => i += 2,
-            b'"' => return Some((&s[..i], &s[i + 1..])),
-            _ => i += 1,
+            _ => return Some((&s[..i], s.get(i + 1..)?)),
         }
     }
     None

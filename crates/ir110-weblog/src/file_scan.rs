@@ -8,6 +8,7 @@ use serde::Serialize;
 use std::sync::LazyLock;
 
 use crate::rules::{FileClass, RuleSet};
+use crate::yara_rules::{StringMatch, YaraRules};
 
 /// Why a file was flagged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -19,6 +20,9 @@ pub struct Reason {
     pub kind: String,
     /// 1-based line of the match, when there is one.
     pub line: Option<u64>,
+    /// For YARA rules: the strings that matched, with offsets (a few per string).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub strings: Vec<StringMatch>,
 }
 
 /// File times as found (read-only: reading them changes nothing).
@@ -249,13 +253,31 @@ fn severity_of(kind: &str) -> ir110_model::Severity {
     }
 }
 
+/// Rules a file's content is checked against: YARA (built-in and user) with one scanner per
+/// thread, and user rules in the TOML format.
+pub(crate) struct Matchers<'a, 's> {
+    pub(crate) yara: &'a YaraRules,
+    pub(crate) scanner: &'a mut yara_x::Scanner<'s>,
+    pub(crate) toml: &'a RuleSet,
+}
+
+/// What scanning one file's content gave.
+pub(crate) struct ContentVerdict {
+    pub(crate) reasons: Vec<Reason>,
+    pub(crate) severity: ir110_model::Severity,
+    pub(crate) domains: Vec<String>,
+    /// The YARA scan failed (timeout): the other checks still ran.
+    pub(crate) yara_error: Option<String>,
+}
+
 /// Scans a file's content. `rel` is its path relative to the webroot.
 pub(crate) fn scan_content(
     rel: &str,
     bytes: &[u8],
-    rules: &RuleSet,
+    m: &mut Matchers<'_, '_>,
     site_domains: &[String],
-) -> (Vec<Reason>, ir110_model::Severity, Vec<String>) {
+) -> ContentVerdict {
+    let rules = m.toml;
     let class = FileClass::of(Path::new(rel));
     let text = String::from_utf8_lossy(bytes);
     let mut reasons = Vec::new();
@@ -266,6 +288,27 @@ pub(crate) fn scan_content(
     } else {
         Vec::new()
     };
+    let mut yara_error = None;
+    match m.yara.scan(m.scanner, bytes, class) {
+        Ok(hits) => {
+            for hit in hits {
+                if hit.foreign_url && foreign.is_empty() {
+                    continue;
+                }
+                reasons.push(Reason {
+                    rule: hit.id,
+                    kind: hit.kind,
+                    line: hit.cite.map(|at| line_of(&text, lossy_offset(bytes, at))),
+                    strings: hit.strings,
+                });
+                severity = severity.max(hit.severity);
+                if hit.foreign_url {
+                    domains = foreign.clone();
+                }
+            }
+        }
+        Err(e) => yara_error = Some(e),
+    }
     for rule in rules.rules.iter().filter(|r| r.applies_to(class)) {
         if rule.foreign_url && foreign.is_empty() {
             continue;
@@ -275,6 +318,7 @@ pub(crate) fn scan_content(
                 rule: rule.id.clone(),
                 kind: rule.kind.clone(),
                 line: Some(line_of(&text, at)),
+                strings: Vec::new(),
             });
             severity = severity.max(rule.severity);
             if rule.foreign_url {
@@ -292,6 +336,7 @@ pub(crate) fn scan_content(
                 },
                 kind: "webshell".into(),
                 line: Some(line_of(&text, at)),
+                strings: Vec::new(),
             });
             severity = severity.max(if include {
                 ir110_model::Severity::High
@@ -310,6 +355,7 @@ pub(crate) fn scan_content(
             reasons.push(Reason {
                 rule: "heuristic.long-base64".into(),
                 kind: "obfuscation".into(),
+                strings: Vec::new(),
                 line: Some(line_of(&text, at)),
             });
             severity = severity.max(severity_of("obfuscation"));
@@ -323,12 +369,28 @@ pub(crate) fn scan_content(
     {
         reasons.push(Reason {
             rule: "heuristic.script-in-uploads".into(),
+            strings: Vec::new(),
             kind: "placement".into(),
             line: None,
         });
         severity = severity.max(severity_of("placement"));
     }
-    (reasons, severity, domains)
+    ContentVerdict {
+        reasons,
+        severity,
+        domains,
+        yara_error,
+    }
+}
+
+/// The offset in the lossy text of byte offset `at` of the raw bytes (they differ only after
+/// invalid UTF-8, where each bad sequence became a 3-byte U+FFFD).
+fn lossy_offset(bytes: &[u8], at: usize) -> usize {
+    let head = &bytes[..at.min(bytes.len())];
+    match std::str::from_utf8(head) {
+        Ok(_) => at,
+        Err(_) => String::from_utf8_lossy(head).len(),
+    }
 }
 
 #[cfg(test)]

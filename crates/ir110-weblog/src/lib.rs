@@ -1,8 +1,9 @@
 //! Website-compromise analysis for ir110: "our website was defaced".
 //!
 //! Three sources, one question — who got in, when, and what did they leave:
-//! - **Webroot files** ([`WebScan::scan_files`]): our own behaviour rules ([`RuleSet`],
-//!   TOML, extensible with user folders) for PHP/JSP/ASPX webshells, obfuscation, droppers,
+//! - **Webroot files** ([`WebScan::scan_files`]): our own YARA rules run by `yara-x`
+//!   ([`YaraRules`], `rules/*.yar`; user folders of `.yar`/`.yara` files, or the older TOML
+//!   [`RuleSet`] format) for PHP/JSP/ASPX webshells, obfuscation, droppers,
 //!   code hidden in images and JavaScript card skimmers (form grabbing sent to foreign
 //!   domains — reportable under APPI since April 2024 even when the site stores no card data),
 //!   plus heuristics: long base64 blobs, scripts in upload folders, recently changed code among
@@ -31,8 +32,10 @@ mod attack_patterns;
 mod baseline;
 mod demo;
 mod file_scan;
+mod line_blocks;
 mod rules;
 mod web_scan;
+mod yara_rules;
 
 use std::path::PathBuf;
 
@@ -44,11 +47,12 @@ pub use baseline::{
 };
 pub use demo::{AttackTimeline, attack_access_log, clean_site, demo_files, planted_files};
 pub use file_scan::{FileTimes, FileVerdict, Reason};
-pub use rules::{BUILTIN_RULES, FileClass, Rule, RuleSet};
+pub use rules::{FileClass, Rule, RuleSet};
 pub use web_scan::{
     Attacker, FirstCompromise, LogSummary, RequestRef, WebFile, WebOptions, WebReport, WebScan,
     scan, webroot_files,
 };
+pub use yara_rules::{BUILTIN_YARA_RULES, RuleFileError, StringMatch, YaraRules};
 
 /// The analyzer id used in findings, events and problems.
 pub const ANALYZER_ID: &str = "weblog";

@@ -1,9 +1,20 @@
-//! Rule files for webroot scanning: our own set (embedded) plus user folders.
+//! File classes, and the TOML rule format still accepted in user rule folders.
 //!
-//! Rules are TOML (see `rules/webshell.toml` for the format). They describe *behaviour* —
-//! decoded input reaching `eval`, commands built from request parameters, card fields sent to
-//! a foreign domain — rather than hashes of samples, so renamed or lightly edited shells still
-//! match.
+//! The built-in rules are YARA (`rules/*.yar`, see [`crate::YaraRules`]). User folders may
+//! also hold rules in the earlier TOML format, one `[[rule]]` table each:
+//!
+//! ```toml
+//! [[rule]]
+//! id = "local.marker"          # stable rule id
+//! kind = "webshell"            # webshell | obfuscation | skimmer | code-in-image | dropper
+//! severity = "high"            # critical | high | medium | low
+//! files = ["html"]             # php, jsp, aspx, js, html, image, any
+//! all = ['(?i)hacked\s+by']   # Rust `regex` patterns that must all match
+//! any = []                     # at least one must match (when given)
+//! none = []                    # exclusions
+//! foreign_url = false          # also needs a domain outside the site and the allowlist
+//! description = "defacement banner"
+//! ```
 
 use std::path::Path;
 
@@ -11,9 +22,6 @@ use regex::Regex;
 use serde::Deserialize;
 
 use crate::WebError;
-
-/// The rules shipped with ir110.
-pub const BUILTIN_RULES: &str = include_str!("../rules/webshell.toml");
 
 /// A class of file, from its extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -141,13 +149,6 @@ pub struct RuleSet {
 }
 
 impl RuleSet {
-    /// The built-in rules.
-    pub fn builtin() -> Result<RuleSet, WebError> {
-        let mut set = RuleSet::default();
-        set.add_source(BUILTIN_RULES, "builtin")?;
-        Ok(set)
-    }
-
     /// Adds the rules of one TOML source; `origin` names it in errors.
     pub fn add_source(&mut self, source: &str, origin: &str) -> Result<(), WebError> {
         let err = |detail: String| WebError::Rule {
@@ -210,9 +211,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn builtin_rules_compile() {
-        let set = RuleSet::builtin().unwrap();
-        assert_eq!(set.rules.len(), 17);
+    fn toml_rules_compile_or_say_why() {
+        let mut set = RuleSet::default();
+        set.add_source(
+            "[[rule]]\nid='x'\nkind='w'\nseverity='high'\nfiles=['php']\nany=['a']\n",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(set.rules.len(), 1);
         assert!(
             RuleSet::default()
                 .add_source(

@@ -19,20 +19,23 @@ use chrono::{DateTime, Duration, Utc};
 use ir110_model::{
     Category, Confidence, Event, Finding, Message, Problem, ProblemKind, Severity, SourceRef,
 };
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use crate::access_log::{AccessLayout, HttpRequest, parse_combined, parse_w3c};
-use crate::attack_patterns::{AttackKind, classify, percent_decode};
+use crate::access_log::{AccessLayout, HttpRequest, RequestView, parse_combined_view, parse_w3c};
+use crate::attack_patterns::{AttackKind, KindSet, classify_parts, percent_decode};
 use crate::baseline::{Baseline, BaselineDiff, relative, sha256_file};
-use crate::file_scan::{FileTimes, FileVerdict, Reason, scan_content};
+use crate::file_scan::{ContentVerdict, FileTimes, FileVerdict, Matchers, Reason, scan_content};
 use crate::rules::{FileClass, RuleSet};
+use crate::yara_rules::YaraRules;
 use crate::{ANALYZER_ID, WebError};
 
 /// Options of a web scan.
 #[derive(Debug, Clone)]
 pub struct WebOptions {
-    /// Extra rule folders (`*.toml`).
+    /// Extra rule folders: YARA files (`*.yar`, `*.yara`) and rules in the TOML format
+    /// (`*.toml`). A file that does not compile is a problem in the report, not an error.
     pub rule_dirs: Vec<PathBuf>,
     /// The site's own domains (scripts may talk to them freely).
     pub site_domains: Vec<String>,
@@ -214,7 +217,7 @@ fn keep_earliest(list: &mut Vec<Hit>, hit: Hit) {
     }
 }
 
-fn describe(r: &HttpRequest) -> String {
+fn describe_view(r: &RequestView<'_>) -> String {
     let mut s = format!(
         "{} {}{}{} {}",
         r.method,
@@ -223,13 +226,118 @@ fn describe(r: &HttpRequest) -> String {
         r.query,
         r.status
     );
-    s.truncate(240);
+    // At most 240 bytes, cut on a character boundary.
+    let mut end = s.len().min(240);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.truncate(end);
     s
+}
+
+/// One log line after the parallel phase.
+enum LineOut<'a> {
+    /// Empty, comment, or a W3C header already applied.
+    Skip,
+    /// A W3C `#Fields:` line.
+    Header,
+    /// Not a request.
+    Bad,
+    /// A combined-format request, borrowed from the block.
+    Combined(RequestView<'a>, KindSet),
+    /// A W3C request (its own strings).
+    Owned(HttpRequest, KindSet),
+    /// A combined-format line that was not UTF-8, repaired.
+    Repaired(HttpRequest, KindSet),
+}
+
+struct BlockLines<'a> {
+    lines: Vec<LineOut<'a>>,
+}
+
+/// Parses and classifies the lines of one block, starting from the layout in force at its
+/// start (W3C `#Fields:` lines inside it switch it, as they do sequentially).
+fn parse_lines(block: &[u8], mut layout: Option<AccessLayout>) -> BlockLines<'_> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    while start < block.len() {
+        let end = memchr::memchr(b'\n', &block[start..]).map_or(block.len(), |i| start + i);
+        let raw = &block[start..end];
+        start = end + 1;
+        let out = match std::str::from_utf8(raw) {
+            Ok(text) => parse_line(text, &mut layout),
+            Err(_) => {
+                let text = String::from_utf8_lossy(raw);
+                match parse_line(&text, &mut layout) {
+                    LineOut::Combined(v, k) => LineOut::Repaired(owned(&v), k),
+                    LineOut::Owned(r, k) => LineOut::Owned(r, k),
+                    LineOut::Repaired(r, k) => LineOut::Repaired(r, k),
+                    LineOut::Skip => LineOut::Skip,
+                    LineOut::Header => LineOut::Header,
+                    LineOut::Bad => LineOut::Bad,
+                }
+            }
+        };
+        lines.push(out);
+    }
+    BlockLines { lines }
+}
+
+fn owned(v: &RequestView<'_>) -> HttpRequest {
+    HttpRequest {
+        ts: v.ts,
+        client: v.client.to_owned(),
+        method: v.method.to_owned(),
+        path: v.path.to_owned(),
+        query: v.query.to_owned(),
+        status: v.status,
+        bytes: 0,
+        referer: String::new(),
+        user_agent: v.user_agent.to_owned(),
+    }
+}
+
+/// One line, as the sequential reader did it.
+fn parse_line<'a>(text: &'a str, layout: &mut Option<AccessLayout>) -> LineOut<'a> {
+    let line = text
+        .trim_end_matches(['\n', '\r'])
+        .trim_start_matches('\u{feff}');
+    if line.is_empty() {
+        return LineOut::Skip;
+    }
+    if let Some(fields) = line.strip_prefix("#Fields:") {
+        *layout = Some(AccessLayout::W3c(
+            fields.split_whitespace().map(str::to_owned).collect(),
+        ));
+        return LineOut::Header;
+    }
+    if line.starts_with('#') {
+        return LineOut::Skip;
+    }
+    match layout {
+        Some(AccessLayout::W3c(f)) => match parse_w3c(line, f) {
+            Some(req) => {
+                let kinds = classify_parts(&req.path, &req.query, &req.user_agent);
+                LineOut::Owned(req, kinds)
+            }
+            None => LineOut::Bad,
+        },
+        _ => match parse_combined_view(line) {
+            Some((v, _, _)) => {
+                if layout.is_none() {
+                    *layout = Some(AccessLayout::Combined);
+                }
+                LineOut::Combined(v, classify_parts(v.path, v.query, v.user_agent))
+            }
+            None => LineOut::Bad,
+        },
+    }
 }
 
 /// The scan state: files first, then logs, then [`finish`](Self::finish).
 pub struct WebScan {
     options: WebOptions,
+    yara: YaraRules,
     rules: RuleSet,
     verdicts: Vec<(FileVerdict, String, Option<String>)>,
     files_scanned: u64,
@@ -275,15 +383,127 @@ pub fn webroot_files(root: &Path) -> Result<Vec<WebFile>, WebError> {
     Ok(out)
 }
 
+/// What reading and scanning one webroot file gave.
+struct FileOutcome {
+    problems: Vec<Problem>,
+    /// `(sha256, size, times, class)` once hashed.
+    hashed: Option<(String, u64, FileTimes, FileClass)>,
+    /// Content checks, for the classes scanned.
+    content: Option<ContentVerdict>,
+}
+
+fn scan_one(f: &WebFile, m: &mut Matchers<'_, '_>, options: &WebOptions) -> FileOutcome {
+    let mut out = FileOutcome {
+        problems: Vec::new(),
+        hashed: None,
+        content: None,
+    };
+    let problem = |kind: ProblemKind, detail: String| {
+        Problem::new(f.display.clone(), ANALYZER_ID, kind, detail)
+    };
+    let meta = match std::fs::symlink_metadata(&f.path) {
+        Ok(m) => m,
+        Err(e) => {
+            out.problems
+                .push(problem(ProblemKind::Unreadable, e.to_string()));
+            return out;
+        }
+    };
+    let times = FileTimes::of(&meta);
+    let class = FileClass::of(Path::new(&f.rel));
+    let (sha, size) = match sha256_file(&f.path) {
+        Ok(v) => v,
+        Err(e) => {
+            out.problems
+                .push(problem(ProblemKind::Unreadable, e.to_string()));
+            return out;
+        }
+    };
+    out.hashed = Some((sha, size, times, class));
+    if class == FileClass::Other {
+        return out;
+    }
+    if size > options.max_scan_bytes {
+        out.problems.push(problem(
+            ProblemKind::Partial,
+            format!(
+                "{size} bytes: hashed, not scanned (limit {})",
+                options.max_scan_bytes
+            ),
+        ));
+        return out;
+    }
+    let bytes = match std::fs::read(&f.path) {
+        Ok(b) => b,
+        Err(e) => {
+            out.problems
+                .push(problem(ProblemKind::Unreadable, e.to_string()));
+            return out;
+        }
+    };
+    let c = scan_content(&f.rel, &bytes, m, &options.site_domains);
+    if let Some(e) = &c.yara_error {
+        out.problems.push(problem(
+            ProblemKind::Partial,
+            format!("YARA scan incomplete: {e}"),
+        ));
+    }
+    out.content = Some(c);
+    out
+}
+
 impl WebScan {
-    /// A scan with the built-in rules plus `options.rule_dirs`.
+    /// A scan with the built-in YARA rules plus `options.rule_dirs` (compiled once, here).
+    /// User rule files that do not compile are reported as problems and left out.
     pub fn new(options: WebOptions) -> Result<WebScan, WebError> {
-        let mut rules = RuleSet::builtin()?;
+        let dirs: Vec<&Path> = options.rule_dirs.iter().map(PathBuf::as_path).collect();
+        let yara = YaraRules::load(&dirs);
+        let mut problems: Vec<Problem> = yara
+            .errors
+            .iter()
+            .map(|e| {
+                Problem::new(
+                    e.path.clone(),
+                    ANALYZER_ID,
+                    ProblemKind::Corrupt,
+                    format!("YARA rule file left out: {}", e.detail),
+                )
+            })
+            .collect();
+        let mut rules = RuleSet::default();
         for dir in &options.rule_dirs {
-            rules.add_dir(dir)?;
+            let Ok(rd) = std::fs::read_dir(dir) else {
+                continue; // Already reported by the YARA loader.
+            };
+            let mut paths: Vec<PathBuf> = rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+                .collect();
+            paths.sort();
+            for p in paths {
+                let display = p.display().to_string();
+                let added = std::fs::read_to_string(&p)
+                    .map_err(|e| e.to_string())
+                    .and_then(|text| {
+                        // All or nothing per file.
+                        let mut one = RuleSet::default();
+                        one.add_source(&text, &display).map_err(|e| e.to_string())?;
+                        Ok(one)
+                    });
+                match added {
+                    Ok(one) => rules.rules.extend(one.rules),
+                    Err(detail) => problems.push(Problem::new(
+                        display,
+                        ANALYZER_ID,
+                        ProblemKind::Corrupt,
+                        format!("rule file left out: {detail}"),
+                    )),
+                }
+            }
         }
         Ok(WebScan {
             options,
+            yara,
             rules,
             verdicts: Vec::new(),
             files_scanned: 0,
@@ -295,40 +515,35 @@ impl WebScan {
             clients: FxHashMap::default(),
             window_posts: Vec::new(),
             log_shells: BTreeMap::new(),
-            problems: Vec::new(),
+            problems,
         })
     }
 
     /// Scans webroot files (read-only). Call before [`ingest_log`](Self::ingest_log) so that
     /// requests can be joined with malicious files.
+    ///
+    /// Files are read and scanned in parallel (one YARA scanner per worker thread, the
+    /// compiled rules shared); results are collected in the order of `files`.
     pub fn scan_files(&mut self, files: &[WebFile], baseline: Option<&Baseline>) {
+        let outcomes: Vec<FileOutcome> = files
+            .par_iter()
+            .map_init(
+                || self.yara.scanner(),
+                |scanner, f| {
+                    let mut m = Matchers {
+                        yara: &self.yara,
+                        scanner,
+                        toml: &self.rules,
+                    };
+                    scan_one(f, &mut m, &self.options)
+                },
+            )
+            .collect();
         let mut now: BTreeMap<String, (String, Option<DateTime<Utc>>)> = BTreeMap::new();
-        for f in files {
-            let meta = match std::fs::symlink_metadata(&f.path) {
-                Ok(m) => m,
-                Err(e) => {
-                    self.problems.push(Problem::new(
-                        f.display.clone(),
-                        ANALYZER_ID,
-                        ProblemKind::Unreadable,
-                        e.to_string(),
-                    ));
-                    continue;
-                }
-            };
-            let times = FileTimes::of(&meta);
-            let class = FileClass::of(Path::new(&f.rel));
-            let (sha, size) = match sha256_file(&f.path) {
-                Ok(v) => v,
-                Err(e) => {
-                    self.problems.push(Problem::new(
-                        f.display.clone(),
-                        ANALYZER_ID,
-                        ProblemKind::Unreadable,
-                        e.to_string(),
-                    ));
-                    continue;
-                }
+        for (f, o) in files.iter().zip(outcomes) {
+            self.problems.extend(o.problems);
+            let Some((sha, size, times, class)) = o.hashed else {
+                continue;
             };
             now.insert(f.rel.clone(), (sha.clone(), times.modified));
             self.all_times.push((
@@ -338,43 +553,15 @@ impl WebScan {
                 f.display.clone(),
                 f.sha256.clone(),
             ));
-            if class == FileClass::Other {
-                continue;
-            }
-            if size > self.options.max_scan_bytes {
-                self.problems.push(Problem::new(
-                    f.display.clone(),
-                    ANALYZER_ID,
-                    ProblemKind::Partial,
-                    format!(
-                        "{size} bytes: hashed, not scanned (limit {})",
-                        self.options.max_scan_bytes
-                    ),
-                ));
-                continue;
-            }
-            let bytes = match std::fs::read(&f.path) {
-                Ok(b) => b,
-                Err(e) => {
-                    self.problems.push(Problem::new(
-                        f.display.clone(),
-                        ANALYZER_ID,
-                        ProblemKind::Unreadable,
-                        e.to_string(),
-                    ));
-                    continue;
-                }
-            };
+            let Some(c) = o.content else { continue };
             self.files_scanned += 1;
-            let (reasons, severity, domains) =
-                scan_content(&f.rel, &bytes, &self.rules, &self.options.site_domains);
-            if !reasons.is_empty() {
+            if !c.reasons.is_empty() {
                 self.verdicts.push((
                     FileVerdict {
                         path: f.rel.clone(),
-                        severity,
-                        reasons,
-                        foreign_domains: domains,
+                        severity: c.severity,
+                        reasons: c.reasons,
+                        foreign_domains: c.domains,
                         sha256: f.sha256.clone().unwrap_or(sha),
                         size,
                         times,
@@ -445,6 +632,7 @@ impl WebScan {
                     rule: "heuristic.recently-changed".into(),
                     kind: "timestamp".into(),
                     line: None,
+                    strings: Vec::new(),
                 });
             }
             if ctime_meaningful
@@ -453,6 +641,7 @@ impl WebScan {
                 extra.push(Reason {
                     rule: "heuristic.mtime-older-than-ctime".into(),
                     kind: "timestamp".into(),
+                    strings: Vec::new(),
                     line: None,
                 });
             }
@@ -510,10 +699,13 @@ impl WebScan {
     }
 
     /// Reads one access-log stream.
-    pub fn ingest_log<R: Read>(&mut self, reader: R, source: SourceRef) -> LogSummary {
+    ///
+    /// Read in blocks of whole lines; the lines of a batch of blocks are parsed and
+    /// classified in parallel (the costly part), then applied to the per-client state in
+    /// file order on one thread, so the result is the same as a line-by-line read.
+    pub fn ingest_log<R: Read>(&mut self, mut reader: R, source: SourceRef) -> LogSummary {
         let file = self.log_sources.len() as u32;
         self.log_sources.push(source.clone());
-        let mut reader = BufReader::with_capacity(1 << 18, reader);
         let mut summary = LogSummary {
             source: source.clone(),
             format: None,
@@ -534,65 +726,75 @@ impl WebScan {
                 )
             })
             .collect();
-        let mut buf = Vec::new();
+        let batch_blocks = 2 * rayon::current_num_threads().max(1);
+        let mut carry = Vec::new();
+        let mut io_error = None;
+        let mut spares: Vec<Vec<u8>> = Vec::new();
         loop {
-            buf.clear();
-            match reader.read_until(b'\n', &mut buf) {
-                Ok(0) => break,
-                Ok(_) => {}
-                Err(e) => {
-                    self.problems.push(Problem::new(
-                        source.path.clone(),
-                        ANALYZER_ID,
-                        ProblemKind::Truncated,
-                        format!("read stopped after line {}: {e}", summary.lines),
-                    ));
-                    break;
-                }
+            let mut batch: Vec<(Vec<u8>, Option<AccessLayout>)> = Vec::new();
+            while batch.len() < batch_blocks && io_error.is_none() {
+                let (block, err) = crate::line_blocks::next_block(
+                    &mut reader,
+                    &mut carry,
+                    crate::line_blocks::BLOCK_BYTES,
+                    spares.pop(),
+                );
+                io_error = err;
+                let Some(block) = block else { break };
+                let start = layout.clone();
+                layout = crate::line_blocks::layout_after(&block, layout);
+                batch.push((block, start));
             }
-            summary.lines += 1;
-            let text = String::from_utf8_lossy(&buf);
-            let line = text
-                .trim_end_matches(['\n', '\r'])
-                .trim_start_matches('\u{feff}');
-            if line.is_empty() {
-                continue;
+            if batch.is_empty() {
+                break;
             }
-            if let Some(fields) = line.strip_prefix("#Fields:") {
-                layout = Some(AccessLayout::W3c(
-                    fields.split_whitespace().map(str::to_owned).collect(),
-                ));
-                summary.format = Some("w3c");
-                continue;
-            }
-            if line.starts_with('#') {
-                continue;
-            }
-            let req = match &layout {
-                Some(AccessLayout::W3c(f)) => parse_w3c(line, f),
-                _ => {
-                    let r = parse_combined(line);
-                    if r.is_some() && layout.is_none() {
-                        layout = Some(AccessLayout::Combined);
-                        summary.format = Some("combined");
+            let outs: Vec<BlockLines<'_>> = batch
+                .par_iter()
+                .map(|(block, start)| parse_lines(block, start.clone()))
+                .collect();
+            for out in &outs {
+                for line in &out.lines {
+                    summary.lines += 1;
+                    match line {
+                        LineOut::Skip => {}
+                        LineOut::Header => summary.format = Some("w3c"),
+                        LineOut::Bad => {
+                            summary.bad_lines += 1;
+                            first_bad.get_or_insert(summary.lines);
+                        }
+                        LineOut::Combined(v, kinds) => {
+                            summary.format.get_or_insert("combined");
+                            summary.requests += 1;
+                            let loc = Loc {
+                                file,
+                                line: summary.lines,
+                            };
+                            self.observe(v, *kinds, loc, &windows);
+                        }
+                        LineOut::Owned(req, kinds) | LineOut::Repaired(req, kinds) => {
+                            if matches!(line, LineOut::Repaired(..)) {
+                                summary.format.get_or_insert("combined");
+                            }
+                            summary.requests += 1;
+                            let loc = Loc {
+                                file,
+                                line: summary.lines,
+                            };
+                            self.observe(&req.view(), *kinds, loc, &windows);
+                        }
                     }
-                    r
                 }
-            };
-            let Some(req) = req else {
-                summary.bad_lines += 1;
-                first_bad.get_or_insert(summary.lines);
-                continue;
-            };
-            summary.requests += 1;
-            self.observe(
-                &req,
-                Loc {
-                    file,
-                    line: summary.lines,
-                },
-                &windows,
-            );
+            }
+            drop(outs);
+            spares.extend(batch.into_iter().map(|(b, _)| b));
+        }
+        if let Some(e) = io_error {
+            self.problems.push(Problem::new(
+                source.path.clone(),
+                ANALYZER_ID,
+                ProblemKind::Truncated,
+                format!("read stopped after line {}: {e}", summary.lines),
+            ));
         }
         if summary.format.is_none() {
             self.problems.push(Problem::new(
@@ -616,20 +818,26 @@ impl WebScan {
         summary
     }
 
-    fn observe(&mut self, req: &HttpRequest, loc: Loc, windows: &[(DateTime<Utc>, DateTime<Utc>)]) {
-        let kinds = classify(req);
+    fn observe(
+        &mut self,
+        req: &RequestView<'_>,
+        kinds: KindSet,
+        loc: Loc,
+        windows: &[(DateTime<Utc>, DateTime<Utc>)],
+    ) {
         let hit = || Hit {
             ts: req.ts,
-            client: req.client.clone(),
-            request: describe(req),
+            client: req.client.to_owned(),
+            request: describe_view(req),
             loc,
         };
         let gap = self.options.session_gap_secs;
-        // Look up before inserting: cloning the key for every line costs more than the lookup.
-        if !self.clients.contains_key(&req.client) {
-            self.clients.insert(
-                req.client.clone(),
-                ClientState {
+        let state = match self.clients.get_mut(req.client) {
+            Some(s) => s,
+            None => self
+                .clients
+                .entry(req.client.to_owned())
+                .or_insert_with(|| ClientState {
                     first: hit(),
                     last: req.ts,
                     requests: 0,
@@ -639,11 +847,7 @@ impl WebScan {
                     sessions: 1,
                     user_agents: Vec::new(),
                     first_attack: None,
-                },
-            );
-        }
-        let Some(state) = self.clients.get_mut(&req.client) else {
-            return;
+                }),
         };
         if (req.ts - state.last).num_seconds() > gap {
             state.sessions += 1;
@@ -658,18 +862,19 @@ impl WebScan {
             if (200..300).contains(&req.status) {
                 state.successful += 1;
             }
-            for k in &kinds {
-                *state.kinds.entry(*k).or_default() += 1;
+            for k in kinds.iter() {
+                *state.kinds.entry(k).or_default() += 1;
             }
             if state.first_attack.as_ref().is_none_or(|h| req.ts < h.ts) {
                 state.first_attack = Some(hit());
             }
-            if state.user_agents.len() < 3 && !state.user_agents.contains(&req.user_agent) {
-                state.user_agents.push(req.user_agent.clone());
+            if state.user_agents.len() < 3 && !state.user_agents.iter().any(|u| u == req.user_agent)
+            {
+                state.user_agents.push(req.user_agent.to_owned());
             }
         }
         // Shells seen from the log alone (no webroot): successful requests to shell-like paths.
-        if kinds.contains(&AttackKind::WebshellAccess)
+        if kinds.contains(AttackKind::WebshellAccess)
             && (200..300).contains(&req.status)
             && self.log_shells.len() < 1000
         {
@@ -680,7 +885,7 @@ impl WebScan {
             }
         }
         if !self.anchors.is_empty() {
-            let path = percent_decode(&req.path).to_lowercase();
+            let path = percent_decode(req.path).to_lowercase();
             let window = Duration::seconds(self.options.compromise_window_secs);
             for a in &mut self.anchors {
                 // A modified (not created) file was reached before: count from its change.

@@ -13,8 +13,8 @@ use std::time::SystemTime;
 use chrono::{DateTime, Duration, Utc};
 use ir110_model::{AnalysisContext, Analyzer, Catalog, Severity, SourceFile, SourceKind};
 use ir110_weblog::{
-    AttackTimeline, RuleSet, WebAnalyzer, WebOptions, WebReport, attack_access_log, build_baseline,
-    clean_site, demo_files, planted_files, scan,
+    AttackTimeline, WebAnalyzer, WebOptions, WebReport, YaraRules, attack_access_log,
+    build_baseline, clean_site, demo_files, planted_files, scan,
 };
 
 fn write_tree(root: &Path, files: &[(String, Vec<u8>)], mtime: DateTime<Utc>) {
@@ -365,7 +365,7 @@ fn jsp_aspx_and_obfuscated_php_shells_match_rules() {
             "heuristic.request-to-exec",
         ),
     ];
-    let rules = RuleSet::builtin().unwrap();
+    let rules = YaraRules::load(&[]);
     let dir = tempfile::tempdir().unwrap();
     for (name, content, rule) in samples {
         write_tree(
@@ -382,11 +382,18 @@ fn jsp_aspx_and_obfuscated_php_shells_match_rules() {
         assert_eq!(found.as_deref(), Some(rule), "{name}");
         std::fs::remove_file(dir.path().join(name)).unwrap();
     }
-    assert_eq!(rules.rules.len(), 17);
-    // A user rule folder adds rules.
+    assert_eq!(rules.len(), 19);
+    // A user rule folder adds rules: the older TOML format, and YARA files; a broken YARA
+    // file is a problem naming it, and the scan goes on.
     let rd = dir.path().join("rules");
     std::fs::create_dir(&rd).unwrap();
     std::fs::write(rd.join("local.toml"), "[[rule]]\nid = \"local.marker\"\nkind = \"webshell\"\nseverity = \"high\"\nfiles = [\"html\"]\nany = ['hacked by']\n").unwrap();
+    std::fs::write(
+        rd.join("deface.yar"),
+        "rule defacement_banner { meta: kind = \"webshell\" severity = \"medium\" files = \"html\" strings: $h = /<h1>hacked by/ nocase condition: $h }",
+    )
+    .unwrap();
+    std::fs::write(rd.join("broken.yara"), "rule broken { condition: $nope }").unwrap();
     write_tree(
         dir.path(),
         &[(
@@ -404,6 +411,32 @@ fn jsp_aspx_and_obfuscated_php_shells_match_rules() {
         r.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(),
         ["index.html"]
     );
+    let reasons: Vec<(&str, Option<u64>)> = r.files[0]
+        .reasons
+        .iter()
+        .map(|x| (x.rule.as_str(), x.line))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            ("deface.defacement_banner", Some(1)),
+            ("local.marker", Some(1))
+        ]
+    );
+    let yara = &r.files[0].reasons[0].strings;
+    assert_eq!(
+        yara.iter()
+            .map(|m| (m.string.as_str(), m.offset, m.data.as_str()))
+            .collect::<Vec<_>>(),
+        [("$h", 0, "<h1>Hacked by")]
+    );
+    let broken: Vec<&ir110_model::Problem> = r
+        .problems
+        .iter()
+        .filter(|p| p.path.ends_with("broken.yara"))
+        .collect();
+    assert_eq!(broken.len(), 1, "{:?}", r.problems);
+    assert_eq!(broken[0].kind, ir110_model::ProblemKind::Corrupt);
 }
 
 /// Every test collects what analyzers push in memory.

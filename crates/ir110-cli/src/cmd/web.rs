@@ -36,7 +36,9 @@ pub struct ScanArgs {
     /// Access log (repeatable; rotated .gz files too).
     #[arg(long = "access-log", value_name = "FILE")]
     pub access_logs: Vec<PathBuf>,
-    /// Folder of extra rule files (*.toml, same format as the built-in rules; repeatable).
+    /// Folder of extra rules (repeatable): YARA files (*.yar, *.yara; run by yara-x with the
+    /// built-in rules) and rules in the older TOML format (*.toml). A file that does not
+    /// compile is reported as a problem and left out.
     #[arg(long = "rules", value_name = "DIR")]
     pub rule_dirs: Vec<PathBuf>,
     /// The site's own domain (repeatable): scripts may send data there.
