@@ -168,9 +168,10 @@ struct Bucket {
 /// Rules of one product, by channel.
 #[derive(Debug, Default)]
 struct ProductIndex {
+    /// Keyed by the channel name in ASCII lower case: a rule's log source (`System`) and a
+    /// detection naming its channel (`Channel: system`) must land in one bucket, which a record
+    /// finds whatever the case of its own channel.
     by_channel: HashMap<String, Bucket>,
-    /// The same buckets' keys lower-cased, for records whose channel differs in case.
-    lower: HashMap<String, String>,
     any_channel: Bucket,
 }
 
@@ -266,17 +267,20 @@ impl Bucket {
 
 impl ProductIndex {
     fn bucket(&self, channel: &str) -> Option<&Bucket> {
-        if let Some(b) = self.by_channel.get(channel) {
-            return Some(b);
-        }
-        // Case-insensitive fallback without allocating for ordinary channel names.
-        let mut buf = [0u8; 160];
         let bytes = channel.as_bytes();
-        let lower = buf.get_mut(..bytes.len())?;
-        lower.copy_from_slice(bytes);
-        lower.make_ascii_lowercase();
-        let key = self.lower.get(std::str::from_utf8(lower).ok()?)?;
-        self.by_channel.get(key)
+        if !bytes.iter().any(u8::is_ascii_uppercase) {
+            return self.by_channel.get(channel);
+        }
+        // Lower-case without allocating for ordinary channel names.
+        let mut buf = [0u8; 160];
+        match buf.get_mut(..bytes.len()) {
+            Some(lower) => {
+                lower.copy_from_slice(bytes);
+                lower.make_ascii_lowercase();
+                self.by_channel.get(std::str::from_utf8(lower).ok()?)
+            }
+            None => self.by_channel.get(&channel.to_ascii_lowercase()),
+        }
     }
 
     fn candidates(
@@ -302,10 +306,7 @@ impl ProductIndex {
 
     fn insert(&mut self, channel: Option<&str>, eids: &[u32], idx: u32) {
         let b = match channel {
-            Some(c) => {
-                self.lower.insert(c.to_ascii_lowercase(), c.to_owned());
-                self.by_channel.entry(c.to_owned()).or_default()
-            }
+            Some(c) => self.by_channel.entry(c.to_ascii_lowercase()).or_default(),
             None => &mut self.any_channel,
         };
         if eids.is_empty() {

@@ -710,3 +710,27 @@ fn trailing_blanks_of_a_value_are_optional() {
         json!({"X": "NtLmSsp "})
     ));
 }
+
+#[test]
+fn channels_named_in_any_case_share_one_index_bucket() {
+    // SigmaHQ's two "Eventlog Cleared" rules: one bound to the System channel by its log
+    // source, one naming the channels in its detection. Both must meet a System record, whichever
+    // spelling the index saw first (the second used to hide the first).
+    let by_logsource = "title: A\nid: a\nlevel: high\nlogsource: {product: windows, service: system}\ndetection:\n    sel:\n        EventID: 104\n    condition: sel\n";
+    let by_detection = "title: B\nid: b\nlevel: high\nlogsource: {product: windows, service: system}\ndetection:\n    sel:\n        EventID: 104\n        Channel: [Security, System]\n    condition: sel\n";
+    let system = record(&json!({"Channel": "System", "EventID": 104}));
+    let upper = record(&json!({"Channel": "SYSTEM", "EventID": 104}));
+    for order in [[by_logsource, by_detection], [by_detection, by_logsource]] {
+        let (set, diags) = RuleSet::from_sources(
+            &[("1.yml", order[0]), ("2.yml", order[1])],
+            &LoadOptions::default(),
+        );
+        assert!(diags.is_empty(), "{diags:#?}");
+        let mut titles: Vec<_> = set.matches(&system).map(|m| m.rule.title.clone()).collect();
+        titles.sort();
+        assert_eq!(titles, ["A", "B"]);
+        assert_eq!(set.matches(&upper).count(), 2);
+        let other = record(&json!({"Channel": "Application", "EventID": 104}));
+        assert_eq!(set.matches(&other).count(), 0);
+    }
+}
