@@ -5,7 +5,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::atomic::{AtomicU64, Ordering};
+mod common;
+
+use common::TestDb;
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use ir110_model::{
@@ -16,114 +18,6 @@ use ir110_store::{
     Backend, ClientRef, NewAudit, NewCase, NewCustody, NewEvidence, NewQuote, NewTask, QuoteLine,
     Role, Scope, Store, TokenScope,
 };
-use sqlx::Connection;
-
-const PG_ENV: &str = "IR110_TEST_POSTGRES_URL";
-
-struct TestDb {
-    store: Store,
-    url: String,
-    _dir: Option<tempfile::TempDir>,
-    pg_schema: Option<(String, String)>,
-}
-
-impl TestDb {
-    async fn sqlite() -> TestDb {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("case.db").display());
-        let store = Store::open(&url).await.unwrap();
-        TestDb {
-            store,
-            url,
-            _dir: Some(dir),
-            pg_schema: None,
-        }
-    }
-
-    async fn postgres(test: &str) -> Option<TestDb> {
-        let Ok(admin_url) = std::env::var(PG_ENV) else {
-            eprintln!("skipped {test} on PostgreSQL: {PG_ENV} is not set");
-            return None;
-        };
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let schema = format!(
-            "s_{}_{}_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed),
-            Utc::now().timestamp_subsec_nanos(),
-            test.to_ascii_lowercase()
-        );
-        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-        sqlx::raw_sql(&format!("CREATE SCHEMA {schema}"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        admin.close().await.unwrap();
-        let sep = if admin_url.contains('?') { '&' } else { '?' };
-        let url = format!("{admin_url}{sep}options=-c%20search_path%3D{schema}");
-        let store = Store::open(&url).await.unwrap();
-        Some(TestDb {
-            store,
-            url,
-            _dir: None,
-            pg_schema: Some((admin_url, schema)),
-        })
-    }
-
-    async fn raw(&self, sql: &str) {
-        match self.store.backend() {
-            Backend::Sqlite => {
-                let mut c = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
-                sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
-                c.close().await.unwrap();
-            }
-            _ => {
-                let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
-                sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
-                c.close().await.unwrap();
-            }
-        }
-    }
-
-    async fn finish(self) {
-        self.store.close().await;
-        if let Some((admin_url, schema)) = self.pg_schema {
-            let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-            sqlx::raw_sql(&format!("DROP SCHEMA {schema} CASCADE"))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-            admin.close().await.unwrap();
-        }
-    }
-}
-
-macro_rules! on_every_backend {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = super::TestDb::sqlite().await;
-                    super::$name(&db).await;
-                    db.finish().await;
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(db) = super::TestDb::postgres(stringify!($name)).await else {
-                        return;
-                    };
-                    super::$name(&db).await;
-                    db.finish().await;
-                }
-            )+
-        }
-    };
-}
 
 on_every_backend!(
     users_roles_and_grants,
@@ -389,20 +283,20 @@ async fn audit_chain_verifies_and_detects_tampering(db: &TestDb) {
         .is_ok()
     );
     match s.backend() {
-        Backend::Sqlite => {
-            db.raw(
+        Backend::Sqlite => db
+            .raw(
                 "DROP TRIGGER audit_log_no_update; \
                  UPDATE audit_log SET detail = '{\"i\":9}' WHERE seq = 2",
             )
             .await
-        }
-        _ => {
-            db.raw(
+            .unwrap(),
+        _ => db
+            .raw(
                 "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only; \
                  UPDATE audit_log SET detail = '{\"i\":9}' WHERE seq = 2",
             )
             .await
-        }
+            .unwrap(),
     }
     assert_eq!(s.verify_audit().await.unwrap().first_broken, Some(2));
 }
@@ -914,29 +808,32 @@ async fn every_write_carries_the_scope_in_its_statement(db: &TestDb) {
 /// Makes every insert into the audit log fail (as a full disk or a broken chain head would).
 async fn break_audit_log(db: &TestDb) {
     match db.store.backend() {
-        Backend::Sqlite => {
-            db.raw(
+        Backend::Sqlite => db
+            .raw(
                 "CREATE TRIGGER audit_fails BEFORE INSERT ON audit_log \
                  BEGIN SELECT RAISE(ABORT, 'audit refused by the test'); END",
             )
             .await
-        }
-        _ => {
-            db.raw(
+            .unwrap(),
+        _ => db
+            .raw(
                 "CREATE FUNCTION audit_fails() RETURNS trigger LANGUAGE plpgsql AS \
                  $$ BEGIN RAISE EXCEPTION 'audit refused by the test'; END $$; \
                  CREATE TRIGGER audit_fails BEFORE INSERT ON audit_log \
                  FOR EACH ROW EXECUTE FUNCTION audit_fails()",
             )
             .await
-        }
+            .unwrap(),
     }
 }
 
 async fn repair_audit_log(db: &TestDb) {
     match db.store.backend() {
-        Backend::Sqlite => db.raw("DROP TRIGGER audit_fails").await,
-        _ => db.raw("DROP TRIGGER audit_fails ON audit_log").await,
+        Backend::Sqlite => db.raw("DROP TRIGGER audit_fails").await.unwrap(),
+        _ => db
+            .raw("DROP TRIGGER audit_fails ON audit_log")
+            .await
+            .unwrap(),
     }
 }
 
