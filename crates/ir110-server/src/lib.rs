@@ -43,7 +43,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use ir110_model::{Catalog, Lang};
-use ir110_store::{Role, Store, User};
+use ir110_store::{Role, Scope, Store, TokenRecord, TokenScope, User};
 
 pub use appi::{AppiDeadlines, appi_deadlines};
 pub use auth::hash_password;
@@ -263,6 +263,85 @@ pub async fn add_user(
     .await?;
     tx.commit().await?;
     Ok(user)
+}
+
+/// Creates an API token for `user` (what the account page does, for the CLI and tests):
+/// returns the token, shown once and stored only as its digest, and its record. A token bound
+/// to `client_id` needs that client inside the user's scope ([`ServerError::Invalid`]
+/// otherwise). The creation is audited in the same transaction.
+pub async fn create_token(
+    store: &Store,
+    user: &User,
+    name: &str,
+    scope: TokenScope,
+    client_id: Option<i64>,
+) -> Result<(String, TokenRecord), ServerError> {
+    if user.role == Role::ClientViewer && scope != TokenScope::Read {
+        return Err(ServerError::Invalid(
+            "a client-viewer may hold read tokens only".to_owned(),
+        ));
+    }
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(ServerError::Invalid("the token name is empty".to_owned()));
+    }
+    let token = format!(
+        "ir110_{}",
+        auth::random_token().map_err(|e| ServerError::Invalid(e.to_string()))?
+    );
+    let user_scope = match user.role {
+        Role::Admin => Scope::all(),
+        _ => Scope::user(user.id),
+    };
+    let mut tx = store.begin().await?;
+    let record = tx
+        .create_token(
+            &user_scope,
+            user.id,
+            name,
+            &auth::digest(&token),
+            scope,
+            client_id,
+        )
+        .await?
+        .ok_or_else(|| ServerError::Invalid("no such client for this user".to_owned()))?;
+    tx.audit(&audit::entry(
+        &user.name,
+        "token.create",
+        format!("token:{}", record.id),
+        (client_id, None),
+        serde_json::json!({"name": name, "scope": scope.as_str()}),
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok((token, record))
+}
+
+/// Resolves at the first SIGINT (Ctrl-C) or SIGTERM: pass it (or a future awaiting it) as the
+/// `shutdown` of [`serve`], which then stops accepting connections and finishes the requests
+/// in flight.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        // If the handler cannot be installed, only SIGTERM (or a kill) stops the server.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
 }
 
 #[cfg(test)]
