@@ -16,6 +16,7 @@ pub mod detect;
 pub mod family;
 pub mod family_build;
 pub mod format;
+pub mod inflate;
 pub mod names;
 pub mod notes;
 pub mod record;

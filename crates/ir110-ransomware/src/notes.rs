@@ -146,6 +146,34 @@ fn strip_tags(s: &str) -> String {
     out
 }
 
+/// Words every note has one of (the gate below).
+const GATE: [&str; 6] = ["crypt", "暗号", "復号", "ransom", "bitcoin", "身代金"];
+
+/// The gate words as bytes in the encodings notes come in (ASCII words lower-case).
+static GATE_BYTES: std::sync::LazyLock<Vec<Vec<u8>>> = std::sync::LazyLock::new(|| {
+    let mut out = Vec::new();
+    for w in GATE {
+        out.push(w.as_bytes().to_vec());
+        if !w.is_ascii() {
+            for enc in [encoding_rs::SHIFT_JIS, encoding_rs::EUC_JP] {
+                out.push(enc.encode(w).0.into_owned());
+            }
+        }
+    }
+    out
+});
+
+/// Whether the raw bytes (not UTF-16) contain a gate word in UTF-8, Shift_JIS or EUC-JP:
+/// decoding and lower-casing every text file of a share cost more than reading it, and only a
+/// file that passes this can pass the gate on its decoded text.
+fn gate_raw(bytes: &[u8]) -> bool {
+    let lower = bytes.to_ascii_lowercase();
+    GATE_BYTES.iter().any(|w| {
+        let hay: &[u8] = if w.is_ascii() { &lower } else { bytes };
+        memchr::memmem::find(hay, w).is_some()
+    })
+}
+
 /// Whether a file is a ransom note: enough note vocabulary, more readily when the name
 /// matches. Returns the keyword count when it is.
 pub fn is_note(file_name: &str, bytes: &[u8], known_note_name: bool) -> Option<usize> {
@@ -158,14 +186,15 @@ pub fn is_note(file_name: &str, bytes: &[u8], known_note_name: bool) -> Option<u
     if name == 0 && !NOTE_EXTENSIONS.contains(&ext) {
         return None;
     }
+    if !bytes.starts_with(&[0xff, 0xfe]) && !bytes.starts_with(&[0xfe, 0xff]) && !gate_raw(bytes) {
+        return None;
+    }
     let text = note_text(bytes)?;
     // Every note speaks of encryption or payment; checking that first keeps ordinary text
-    // files cheap (one pass instead of one per keyword).
-    let lower = text.to_lowercase();
-    if !["crypt", "暗号", "復号", "ransom", "bitcoin", "身代金"]
-        .iter()
-        .any(|k| lower.contains(k))
-    {
+    // files cheap (one pass instead of one per keyword). The keywords are ASCII or have no
+    // case, so ASCII lower-casing finds the same matches as full Unicode lower-casing.
+    let lower = text.to_ascii_lowercase();
+    if !GATE.iter().any(|k| lower.contains(k)) {
         return None;
     }
     let hits = keyword_hits(&text);

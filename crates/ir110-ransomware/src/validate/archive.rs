@@ -7,6 +7,7 @@ use std::io::Read;
 use super::Check;
 use crate::content::Content;
 use crate::format::{read_le16, read_le32};
+use crate::inflate::{Inflater, Outcome};
 
 const GZIP_BUDGET: u64 = 256 << 20;
 
@@ -24,6 +25,7 @@ pub fn gzip(c: &Content) -> Check {
     let data = c.head();
     let mut pos = 0usize;
     let mut budget = GZIP_BUDGET;
+    let mut inflater = Inflater::new();
     while pos < data.len() {
         let rest = &data[pos..];
         if !rest.starts_with(&[0x1f, 0x8b, 8]) {
@@ -52,27 +54,19 @@ pub fn gzip(c: &Content) -> Check {
         let Some(body) = rest.get(i..) else {
             return Check::Truncated { offset: pos as u64 };
         };
-        let mut dec = flate2::bufread::DeflateDecoder::new(body);
         let mut hasher = crc32fast::Hasher::new();
         let mut total: u64 = 0;
-        let mut buf = vec![0u8; 64 << 10];
-        loop {
-            match dec.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => {
-                    hasher.update(&buf[..n]);
-                    total += n as u64;
-                    if total > budget {
-                        return Check::Intact { complete: false };
-                    }
-                }
-                Err(_) => {
-                    return Check::broken((pos + i) as u64 + dec.total_in(), "gzip-inflate-failed");
-                }
+        let consumed = match inflater.run(body, false, budget + 1, |b| {
+            hasher.update(b);
+            total += b.len() as u64;
+        }) {
+            Outcome::Limit => return Check::Intact { complete: false },
+            Outcome::Error { consumed } => {
+                return Check::broken((pos + i) as u64 + consumed, "gzip-inflate-failed");
             }
-        }
+            Outcome::End { consumed } | Outcome::NeedInput { consumed } => consumed as usize,
+        };
         budget -= total;
-        let consumed = dec.total_in() as usize;
         let trailer = pos + i + consumed;
         let (Some(crc), Some(isize)) = (read_le32(data, trailer), read_le32(data, trailer + 4))
         else {

@@ -2,11 +2,10 @@
 //! in-use entry must point at `N G obj`), and every Flate stream must inflate. An `/Encrypt`
 //! entry marks a legitimately password-protected document.
 
-use std::io::Read;
-
 use super::Check;
 use crate::content::Content;
 use crate::format::{find, rfind};
+use crate::inflate::{Inflater, Outcome};
 
 const INFLATE_BUDGET: usize = 64 << 20;
 
@@ -152,6 +151,7 @@ fn check_xref_table(c: &Content, xref: u64, base: u64) -> Result<(), Check> {
 fn check_streams(c: &Content) -> Result<bool, Check> {
     let mut complete = true;
     let mut budget = INFLATE_BUDGET;
+    let mut inflater = Inflater::new();
     for (part_off, bytes) in &c.parts {
         let mut pos = 0usize;
         while let Some(rel) = find(&bytes[pos..], b"stream") {
@@ -190,29 +190,16 @@ fn check_streams(c: &Content) -> Result<bool, Check> {
                 complete = false;
                 break;
             }
-            let mut dec = flate2::read::ZlibDecoder::new(data);
-            let mut out = vec![0u8; 64 << 10];
             let mut produced = 0usize;
-            loop {
-                match dec.read(&mut out) {
-                    Ok(0) => break,
-                    Ok(n) => {
-                        produced += n;
-                        if produced >= budget {
-                            break;
-                        }
-                    }
-                    Err(_) => {
-                        // Some writers leave a few junk bytes after the zlib stream; flate2
-                        // reports those only after the stream ended, which is fine.
-                        if dec.total_in() + 16 < data.len() as u64 {
-                            return Err(Check::broken(
-                                part_off + data_start as u64,
-                                "pdf-stream-inflate-failed",
-                            ));
-                        }
-                        break;
-                    }
+            let outcome = inflater.run(data, true, budget as u64, |b| produced += b.len());
+            // Some writers leave a few junk bytes after the zlib stream; only an error well
+            // before the end of the data is damage.
+            if let Outcome::Error { consumed } = outcome {
+                if consumed + 16 < data.len() as u64 {
+                    return Err(Check::broken(
+                        part_off + data_start as u64,
+                        "pdf-stream-inflate-failed",
+                    ));
                 }
             }
             budget = budget.saturating_sub(produced);

@@ -72,23 +72,28 @@ pub fn detect(b: &[u8]) -> Option<Encoding> {
 }
 
 fn utf16_without_bom(b: &[u8]) -> bool {
-    if b.len() < 16 {
+    // UTF-16 text has zero bytes (ASCII range) on one parity; most files have none at all.
+    if b.len() < 16 || !b.contains(&0) {
         return false;
     }
     // Line ends of UTF-16 text: CR LF as `0d 00 0a 00` (LE) or `00 0d 00 0a` (BE), on one parity.
-    let le_lines = b
-        .windows(4)
-        .enumerate()
-        .filter(|(i, w)| i % 2 == 0 && (w == b"\r\0\n\0" || w[..2] == *b"\n\0"))
-        .count();
-    let be_lines = b
-        .windows(4)
-        .enumerate()
-        .filter(|(i, w)| i % 2 == 0 && (w == b"\0\r\0\n" || w[..2] == *b"\0\n"))
-        .count();
+    let (mut le_lines, mut be_lines, mut zero_odd, mut zero_even) =
+        (0usize, 0usize, 0usize, 0usize);
+    let mut i = 0;
+    while i + 1 < b.len() {
+        let (x, y) = (b[i], b[i + 1]);
+        zero_even += usize::from(x == 0);
+        zero_odd += usize::from(y == 0);
+        if i + 4 <= b.len() {
+            le_lines += usize::from(x == b'\n' && y == 0 || &b[i..i + 4] == b"\r\0\n\0");
+            be_lines += usize::from(x == 0 && y == b'\n' || &b[i..i + 4] == b"\0\r\0\n");
+        }
+        i += 2;
+    }
+    if b.len() % 2 == 1 {
+        zero_even += usize::from(b[b.len() - 1] == 0);
+    }
     if le_lines.max(be_lines) >= 3 {
-        let zero_odd = b.iter().skip(1).step_by(2).filter(|&&x| x == 0).count();
-        let zero_even = b.iter().step_by(2).filter(|&&x| x == 0).count();
         let (text_zeros, other) = if le_lines >= be_lines {
             (zero_odd, zero_even)
         } else {
@@ -99,9 +104,7 @@ fn utf16_without_bom(b: &[u8]) -> bool {
         }
     }
     let n = b.len() / 2;
-    let zeros_odd = b.iter().skip(1).step_by(2).filter(|&&x| x == 0).count();
-    let zeros_even = b.iter().step_by(2).filter(|&&x| x == 0).count();
-    zeros_odd * 10 >= n * 9 && zeros_even * 10 < n || zeros_even * 10 >= n * 9 && zeros_odd * 10 < n
+    zero_odd * 10 >= n * 9 && zero_even * 10 < n || zero_even * 10 >= n * 9 && zero_odd * 10 < n
 }
 
 /// A text file is intact when it starts as text; damage inside is found by block statistics.
@@ -125,43 +128,107 @@ pub struct TextAnalysis {
 
 const WINDOW: usize = 64;
 
-/// Anomalous bytes in `b` read as `enc`: invalid sequences and control characters.
-fn anomaly_positions(b: &[u8], enc: Encoding) -> Vec<usize> {
+/// Whether the 8 bytes at `b[i..]` are all printable ASCII (0x20..0x7f, plus 0x7f unless
+/// `no_del`): no encoding here finds an anomaly in them. Most of a text file passes this test,
+/// so the byte-by-byte decoders below run only around non-ASCII characters.
+#[inline]
+fn ascii_run(b: &[u8], i: usize, no_del: bool) -> bool {
+    let Some(chunk) = b.get(i..i + 8) else {
+        return false;
+    };
+    let mut w = [0u8; 8];
+    w.copy_from_slice(chunk);
+    let w = u64::from_le_bytes(w);
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // A byte below 0x20 (or with the high bit set) sets its high bit in (w - 0x20…) & !w.
+    let low = w.wrapping_sub(0x20 * ONES) & !w & HIGH;
+    let del = if no_del {
+        let x = w ^ (0x7f * ONES);
+        x.wrapping_sub(ONES) & !x & HIGH
+    } else {
+        0
+    };
+    w & HIGH == 0 && low == 0 && del == 0
+}
+
+/// Calls `f` with the position of every anomalous byte in `b` read as `enc`: invalid
+/// sequences and control characters. Stops when `f` returns false.
+fn for_each_anomaly(b: &[u8], enc: Encoding, mut f: impl FnMut(usize) -> bool) {
     let ctrl = |x: u8| x < 0x20 && !matches!(x, b'\n' | b'\r' | b'\t' | 0x0c | 0x1b | 0x1a);
-    let mut out = Vec::new();
     match enc {
         Encoding::Utf8 => {
+            // The same positions as repeated `str::from_utf8`: a maximal invalid prefix
+            // (`error_len`) is anomalous, an incomplete sequence at the end is anomalous to
+            // the end.
             let mut i = 0;
             while i < b.len() {
-                match std::str::from_utf8(&b[i..]) {
-                    Ok(s) => {
-                        out.extend(
-                            s.bytes()
-                                .enumerate()
-                                .filter(|(_, x)| ctrl(*x))
-                                .map(|(k, _)| i + k),
-                        );
+                if ascii_run(b, i, false) {
+                    i += 8;
+                    continue;
+                }
+                let x = b[i];
+                if x < 0x80 {
+                    if ctrl(x) && !f(i) {
+                        return;
+                    }
+                    i += 1;
+                    continue;
+                }
+                let (len, lo, hi) = match x {
+                    0xc2..=0xdf => (2, 0x80, 0xbf),
+                    0xe0 => (3, 0xa0, 0xbf),
+                    0xe1..=0xec | 0xee..=0xef => (3, 0x80, 0xbf),
+                    0xed => (3, 0x80, 0x9f),
+                    0xf0 => (4, 0x90, 0xbf),
+                    0xf1..=0xf3 => (4, 0x80, 0xbf),
+                    0xf4 => (4, 0x80, 0x8f),
+                    _ => (0, 0, 0),
+                };
+                if len == 0 {
+                    if !f(i) {
+                        return;
+                    }
+                    i += 1;
+                    continue;
+                }
+                let mut k = 1;
+                let mut incomplete = false;
+                while k < len {
+                    let Some(&t) = b.get(i + k) else {
+                        incomplete = true;
+                        break;
+                    };
+                    let ok = if k == 1 {
+                        (lo..=hi).contains(&t)
+                    } else {
+                        (0x80..=0xbf).contains(&t)
+                    };
+                    if !ok {
                         break;
                     }
-                    Err(e) => {
-                        let valid = e.valid_up_to();
-                        out.extend(
-                            b[i..i + valid]
-                                .iter()
-                                .enumerate()
-                                .filter(|(_, x)| ctrl(**x))
-                                .map(|(k, _)| i + k),
-                        );
-                        let bad = e.error_len().unwrap_or(b.len() - i - valid).max(1);
-                        out.extend((i + valid)..(i + valid + bad).min(b.len()));
-                        i += valid + bad;
+                    k += 1;
+                }
+                if k == len {
+                    i += len;
+                } else {
+                    let end = if incomplete { b.len() } else { i + k };
+                    for p in i..end {
+                        if !f(p) {
+                            return;
+                        }
                     }
+                    i = end;
                 }
             }
         }
         Encoding::ShiftJis => {
             let mut i = 0;
             while i < b.len() {
+                if ascii_run(b, i, false) {
+                    i += 8;
+                    continue;
+                }
                 let x = b[i];
                 match x {
                     0x81..=0x9f | 0xe0..=0xfc => {
@@ -171,12 +238,12 @@ fn anomaly_positions(b: &[u8], enc: Encoding) -> Vec<usize> {
                             i += 2;
                             continue;
                         }
-                        if i + 1 < b.len() {
-                            out.push(i);
+                        if i + 1 < b.len() && !f(i) {
+                            return;
                         }
                     }
-                    0x80 | 0xa0 | 0xfd..=0xff => out.push(i),
-                    _ if ctrl(x) => out.push(i),
+                    0x80 | 0xa0 | 0xfd..=0xff if !f(i) => return,
+                    _ if ctrl(x) && !f(i) => return,
                     _ => {}
                 }
                 i += 1;
@@ -185,6 +252,10 @@ fn anomaly_positions(b: &[u8], enc: Encoding) -> Vec<usize> {
         Encoding::EucJp => {
             let mut i = 0;
             while i < b.len() {
+                if ascii_run(b, i, false) {
+                    i += 8;
+                    continue;
+                }
                 let x = b[i];
                 match x {
                     0xa1..=0xfe | 0x8e => {
@@ -192,27 +263,34 @@ fn anomaly_positions(b: &[u8], enc: Encoding) -> Vec<usize> {
                             i += 2;
                             continue;
                         }
-                        if i + 1 < b.len() {
-                            out.push(i);
+                        if i + 1 < b.len() && !f(i) {
+                            return;
                         }
                     }
                     0x8f => {
                         i += 3;
                         continue;
                     }
-                    0x80..=0xa0 | 0xff => out.push(i),
-                    _ if ctrl(x) => out.push(i),
+                    0x80..=0xa0 | 0xff if !f(i) => return,
+                    _ if ctrl(x) && !f(i) => return,
                     _ => {}
                 }
                 i += 1;
             }
         }
-        Encoding::Legacy => out.extend(
-            b.iter()
-                .enumerate()
-                .filter(|(_, x)| ctrl(**x) || **x == 0x7f)
-                .map(|(k, _)| k),
-        ),
+        Encoding::Legacy => {
+            let mut i = 0;
+            while i < b.len() {
+                if ascii_run(b, i, true) {
+                    i += 8;
+                    continue;
+                }
+                if (ctrl(b[i]) || b[i] == 0x7f) && !f(i) {
+                    return;
+                }
+                i += 1;
+            }
+        }
         Encoding::Utf16 => {
             let le = !b.starts_with(&[0xfe, 0xff])
                 && (b.starts_with(&[0xff, 0xfe])
@@ -233,7 +311,9 @@ fn anomaly_positions(b: &[u8], enc: Encoding) -> Vec<usize> {
                     u16::from_be_bytes([u[0], u[1]])
                 };
                 if units >= 512 && blocks[usize::from(v >> 8)] * 500 < units {
-                    out.push(2 * k);
+                    if !f(2 * k) {
+                        return;
+                    }
                     prev_high = false;
                     continue;
                 }
@@ -245,14 +325,119 @@ fn anomaly_positions(b: &[u8], enc: Encoding) -> Vec<usize> {
                     || v >= 0xfff0
                     || low && !prev_high
                     || prev_high && !low;
-                if bad {
-                    out.push(2 * k);
+                if bad && !f(2 * k) {
+                    return;
                 }
                 prev_high = high;
             }
         }
     }
-    out
+}
+
+/// Whether `x` is a control character that text does not contain (branch-free, so the
+/// per-window sums below vectorise).
+#[inline]
+fn is_ctrl(x: u8) -> bool {
+    (x < 0x20)
+        & (x != b'\n')
+        & (x != b'\r')
+        & (x != b'\t')
+        & (x != 0x0c)
+        & (x != 0x1b)
+        & (x != 0x1a)
+}
+
+/// How much of `b` is valid UTF-8 when the only fault is a character cut at the end (a block
+/// cut anywhere); `None` when an invalid sequence comes earlier.
+fn utf8_valid_prefix(b: &[u8]) -> Option<usize> {
+    match std::str::from_utf8(b) {
+        Ok(_) => Some(b.len()),
+        Err(e) if e.error_len().is_none() => Some(e.valid_up_to()),
+        Err(_) => None,
+    }
+}
+
+/// Anomalies per 64-byte window of `b` read as `enc`, and their total. `utf8` is
+/// [`utf8_valid_prefix`] of `b` (computed once by the caller).
+fn window_counts(b: &[u8], enc: Encoding, utf8: Option<usize>) -> (Vec<u16>, usize) {
+    let mut counts = vec![0u16; b.len().div_ceil(WINDOW)];
+    let mut total = 0usize;
+    if enc == Encoding::Utf8 {
+        // Valid UTF-8 (the common case) has only control characters to count.
+        if let Some(valid) = utf8 {
+            for (w, chunk) in b[..valid].chunks(WINDOW).enumerate() {
+                let n = chunk.iter().map(|&x| u16::from(is_ctrl(x))).sum::<u16>();
+                counts[w] = n;
+                total += usize::from(n);
+            }
+            for p in valid..b.len() {
+                counts[p / WINDOW] = counts[p / WINDOW].saturating_add(1);
+                total += 1;
+            }
+            return (counts, total);
+        }
+    }
+    for_each_anomaly(b, enc, |p| {
+        counts[p / WINDOW] = counts[p / WINDOW].saturating_add(1);
+        total += 1;
+        true
+    });
+    (counts, total)
+}
+
+/// Anomalies of `b` read as `enc`, counting no further than `limit + 1`.
+fn count_upto(b: &[u8], enc: Encoding, limit: usize, utf8: Option<usize>) -> usize {
+    if enc == Encoding::Utf8 {
+        if let Some(valid) = utf8 {
+            return b[..valid].iter().filter(|&&x| is_ctrl(x)).count() + (b.len() - valid);
+        }
+    }
+    let mut n = 0usize;
+    for_each_anomaly(b, enc, |_| {
+        n += 1;
+        n <= limit
+    });
+    n
+}
+
+/// The encoding that explains `sample` with the fewest anomalies; ties go to the earlier of
+/// `candidates` (their order of preference). Text that is not UTF-8 is counted in its likely
+/// encodings first, so the UTF-8 count can stop as soon as UTF-8 has lost.
+fn best_encoding(
+    sample: &[u8],
+    candidates: &[Encoding],
+    utf8: Option<usize>,
+) -> Option<(Encoding, Vec<u16>)> {
+    let utf8_ok = utf8.is_some();
+    let mut order: Vec<(usize, Encoding)> = candidates.iter().copied().enumerate().collect();
+    if !utf8_ok {
+        order.sort_by_key(|&(_, e)| e == Encoding::Utf8 || e == Encoding::Legacy);
+    }
+    // The first candidate is counted per window at once: it usually wins (valid UTF-8, or
+    // the encoding non-UTF-8 text is in), and its windows are what the caller needs.
+    let (first_pref, first) = *order.first()?;
+    let (first_counts, first_n) = window_counts(sample, first, utf8);
+    let mut best: (usize, usize, Encoding) = (first_n, first_pref, first);
+    for &(pref, enc) in &order[1..] {
+        let (b, bp, _) = best;
+        let n = if pref < bp {
+            // An earlier candidate wins ties, so it may have as many anomalies as the best.
+            count_upto(sample, enc, b, utf8)
+        } else if b == 0 {
+            continue;
+        } else {
+            count_upto(sample, enc, b - 1, utf8)
+        };
+        if n < b || n == b && pref < bp {
+            best = (n, pref, enc);
+        }
+    }
+    let enc = best.2;
+    Some(if enc == first {
+        (enc, first_counts)
+    } else {
+        (enc, window_counts(sample, enc, utf8).0)
+    })
 }
 
 /// Reads the content as text, choosing the encoding with the fewest anomalies, and maps
@@ -277,19 +462,12 @@ pub fn analyse(c: &Content) -> Option<TextAnalysis> {
             Encoding::Legacy,
         ]
     };
-    // Judge the encoding on the second half of the sample too, so a damaged start does not hide it.
-    let mut best: Option<(Encoding, usize)> = None;
-    for &enc in candidates {
-        let bad = anomaly_positions(sample, enc).len();
-        if best.is_none_or(|(_, b)| bad < b) {
-            best = Some((enc, bad));
-        }
-        // A perfect fit cannot be beaten (candidates are in order of preference).
-        if bad == 0 {
-            break;
-        }
-    }
-    let (encoding, _) = best?;
+    let utf8 = if utf16 {
+        None
+    } else {
+        utf8_valid_prefix(sample)
+    };
+    let (encoding, sample_counts) = best_encoding(sample, candidates, utf8)?;
     if encoding == Encoding::Legacy {
         let ascii = sample
             .iter()
@@ -305,11 +483,19 @@ pub fn analyse(c: &Content) -> Option<TextAnalysis> {
     let mut examined = 0u64;
     for (off, bytes) in &c.parts {
         examined += bytes.len() as u64;
-        let pos = anomaly_positions(bytes, encoding);
-        let mut counts = vec![0u16; bytes.len().div_ceil(WINDOW)];
-        for p in pos {
-            counts[p / WINDOW] = counts[p / WINDOW].saturating_add(1);
-        }
+        // A whole file up to 64 KiB is the sample: its windows are already counted.
+        let owned;
+        let counts = if *off == 0 && bytes.len() == sample.len() {
+            &sample_counts
+        } else {
+            let utf8 = if encoding == Encoding::Utf8 {
+                utf8_valid_prefix(bytes)
+            } else {
+                None
+            };
+            owned = window_counts(bytes, encoding, utf8).0;
+            &owned
+        };
         for (w, &n) in counts.iter().enumerate() {
             windows += 1;
             if n >= 3 {

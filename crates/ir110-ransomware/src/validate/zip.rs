@@ -1,11 +1,10 @@
 //! ZIP, OOXML, ODF: end record, central directory, local headers, and the CRC-32 of every
 //! member small enough to inflate (APPNOTE 6.3.x).
 
-use std::io::Read;
-
 use super::Check;
 use crate::content::Content;
 use crate::format::{read_le16, read_le32, rfind};
+use crate::inflate::{Inflater, Outcome};
 
 /// Members larger than this (uncompressed) are only partially inflated.
 const MEMBER_LIMIT: u64 = 8 << 20;
@@ -147,7 +146,12 @@ pub fn central_directory(c: &Content) -> Result<(u64, Vec<Member>), Check> {
 }
 
 /// Checks one member's local header and data. `Ok(true)` when its data was fully verified.
-pub fn check_member(c: &Content, m: &Member, budget: &mut u64) -> Result<bool, Check> {
+pub fn check_member(
+    c: &Content,
+    m: &Member,
+    budget: &mut u64,
+    inflater: &mut Inflater,
+) -> Result<bool, Check> {
     let Some(lh) = c.get(m.offset, 30) else {
         return Ok(false);
     };
@@ -167,14 +171,12 @@ pub fn check_member(c: &Content, m: &Member, budget: &mut u64) -> Result<bool, C
         return Ok(false);
     }
     if m.usize > MEMBER_LIMIT || *budget < m.usize {
-        // Too big to inflate whole: inflate the first 64 KiB that were read.
+        // Too big to inflate whole: inflate the start of what was read.
         let Some(data) = c.get_upto(data_off, 64 << 10) else {
             return Ok(false);
         };
         if m.method == 8 {
-            let mut d = flate2::read::DeflateDecoder::new(data);
-            let mut out = vec![0u8; 32 << 10];
-            if d.read(&mut out).is_err() {
+            if let Outcome::Error { .. } = inflater.run(data, false, 32 << 10, |_| {}) {
                 return Err(Check::broken(data_off, "zip-member-inflate-failed"));
             }
         }
@@ -188,21 +190,19 @@ pub fn check_member(c: &Content, m: &Member, budget: &mut u64) -> Result<bool, C
     if m.method == 0 {
         hasher.update(data);
     } else {
-        let mut d = flate2::read::DeflateDecoder::new(data);
-        let mut buf = [0u8; 16 << 10];
         let mut total = 0u64;
-        loop {
-            match d.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => {
-                    hasher.update(&buf[..n]);
-                    total += n as u64;
-                    if total > m.usize {
-                        return Err(Check::broken(data_off, "zip-member-size-mismatch"));
-                    }
-                }
-                Err(_) => return Err(Check::broken(data_off, "zip-member-inflate-failed")),
+        // One byte past the declared size is enough to prove the size wrong.
+        match inflater.run(data, false, m.usize + 1, |b| {
+            hasher.update(b);
+            total += b.len() as u64;
+        }) {
+            Outcome::Error { .. } => {
+                return Err(Check::broken(data_off, "zip-member-inflate-failed"));
             }
+            _ if total > m.usize => {
+                return Err(Check::broken(data_off, "zip-member-size-mismatch"));
+            }
+            _ => {}
         }
     }
     if hasher.finalize() != m.crc {
@@ -218,6 +218,7 @@ pub fn check(c: &Content) -> Check {
         Err(e) => return e,
     };
     let mut budget = TOTAL_LIMIT;
+    let mut inflater = Inflater::new();
     let mut complete = c.is_whole();
     let mut encrypted = 0usize;
     let mut members_sorted = members.clone();
@@ -229,7 +230,7 @@ pub fn check(c: &Content) -> Check {
         if m.flags & 1 != 0 || m.aes {
             encrypted += 1;
         }
-        match check_member(c, m, &mut budget) {
+        match check_member(c, m, &mut budget, &mut inflater) {
             Ok(true) => {}
             Ok(false) => complete = false,
             Err(e) => return e,
@@ -249,10 +250,11 @@ pub fn damaged_members(c: &Content) -> Option<(Vec<(u64, u64)>, u64)> {
     let (cd_off, mut members) = central_directory(c).ok()?;
     members.sort_by_key(|m| m.offset);
     let mut budget = TOTAL_LIMIT;
+    let mut inflater = Inflater::new();
     let mut ranges: Vec<(u64, u64)> = Vec::new();
     for (i, m) in members.iter().enumerate() {
         let end = members.get(i + 1).map_or(cd_off, |n| n.offset);
-        if check_member(c, m, &mut budget).is_err() {
+        if check_member(c, m, &mut budget, &mut inflater).is_err() {
             match ranges.last_mut() {
                 Some((_, e)) if *e == m.offset => *e = end,
                 _ => ranges.push((m.offset, end)),
