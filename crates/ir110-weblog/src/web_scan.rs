@@ -1102,6 +1102,25 @@ impl WebScan {
             .data("path", v.path.clone())
             .data("rules", rules.clone())
             .data("sha256", v.sha256.clone());
+            // What the YARA rules matched, where: the evidence a responder re-checks.
+            let matches: Vec<serde_json::Value> = v
+                .reasons
+                .iter()
+                .flat_map(|r| {
+                    r.strings.iter().map(move |m| {
+                        serde_json::json!({
+                            "rule": r.rule,
+                            "string": m.string,
+                            "offset": m.offset,
+                            "length": m.length,
+                            "data": m.data,
+                        })
+                    })
+                })
+                .collect();
+            if !matches.is_empty() {
+                f = f.data("yara_matches", matches);
+            }
             if rule == "web.skimmer" {
                 f = f
                     .attack("T1056.003")

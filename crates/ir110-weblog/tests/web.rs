@@ -111,6 +111,17 @@ fn planted_files_and_first_compromise_are_found() {
         ]
     );
     assert_eq!(r.files[1].foreign_domains, ["cdn-jq-analytics.example.ru"]);
+    // The YARA match behind a verdict is cited with its string and offset.
+    let shell = r
+        .findings
+        .iter()
+        .find(|f| f.data["path"] == "wp-content/uploads/2026/01/cache.php")
+        .unwrap();
+    assert_eq!(
+        shell.data["yara_matches"][0],
+        serde_json::json!({"rule": "php.eval-decoded", "string": "$eval", "offset": 50,
+            "length": 19, "data": "eval(base64_decode("})
+    );
     assert_eq!(
         rules_of(&r, "wp-content/themes/shop/images/banner.gif"),
         ["image.code"]
