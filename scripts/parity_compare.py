@@ -23,14 +23,29 @@ Every (rule, file, record) the peer reports and ir110 does not is "only-peer"; t
     excluded-by-ir110?   anything else: listed per rule for a person to decide
   only-ir110 (the first that applies; those marked * need --peer-mapping, a Chainsaw mapping):
     peer-rule-not-loaded      the peer failed to load the rule (--peer-failed lists them)
+    ir110-process-creation-on-4688
+                              a process_creation rule on a Security 4688 record: ir110 maps the
+                              category onto 4688 too (NewProcessName as Image, …); peers read
+                              process_creation as Sysmon 1 only
+    ir110-empty-is-null       the rule tests `field: null`, which ir110 also grants to an empty
+                              value (Sysmon writes StartModule as "")
   * peer-excluded             the mapping's `exclusions` name the rule's title
   * peer-provider-name        the rule tests Provider_Name, which the mapping sends to
                               Event.EventData.Provider_Name (the provider is in System)
-  * peer-unmapped-field       the rule uses a field the mapping does not resolve
+  * peer-unmapped-field       a selection uses a field the mapping does not resolve
   * peer-all-of-list          `all of X*` where an X* identifier is a list of maps: Chainsaw's
                               conversion ANDs the list's alternatives instead of ORing them
   * peer-inner-wildcard       a contains/startswith/endswith value with `*`/`?` inside, which
                               Chainsaw's conversion keeps as literal characters
+  * peer-escapes              a value with Sigma escapes (`\\\\` for one backslash, `\\*`, `\\?`),
+                              which Chainsaw matches literally
+  * peer-bool-as-string       a value 'true'/'false': the evtx crate renders Sysmon booleans
+                              (Initiated) as JSON booleans, which Chainsaw's string test misses
+  * peer-int-vs-string        an integer in the rule (DestPort: 3389) against a value the log
+                              holds as text ("3389"): tau-engine compares types strictly
+  * peer-not-on-absent-field  a filter tests a field the mapping cannot resolve: tau-engine
+                              evaluates `not X` as false when X's field is missing, so the rule
+                              never fires
     to-check                  listed per rule for a person to decide
 
 `--records` (JSON lines with file, record_id, channel, event_id, as written by
@@ -315,6 +330,66 @@ def inner_wildcard(det):
     return any(walk(v) for v in identifiers(det).values())
 
 
+def selections(det):
+    """The identifiers that can make a rule fire (filters only take hits away)."""
+    return {k: v for k, v in identifiers(det).items() if not str(k).startswith("filter")}
+
+
+def int_values(det):
+    """An integer compared with a field other than EventID (Windows renders most numbers of
+    Security events as text: DestPort "3389")."""
+
+    def walk(v):
+        if isinstance(v, dict):
+            for k, x in v.items():
+                if str(k).split("|")[0] != "EventID" and any(isinstance(y, int) and not isinstance(y, bool) for y in values(x)):
+                    return True
+        elif isinstance(v, list):
+            return any(walk(x) for x in v)
+        return False
+
+    return any(walk(v) for v in selections(det).values())
+
+
+def values(v):
+    """Every scalar value of a detection identifier (maps, lists of maps, lists)."""
+    if isinstance(v, dict):
+        for x in v.values():
+            yield from values(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from values(x)
+    else:
+        yield v
+
+
+def has_null(det):
+    """A `field: null` test in a selection (not in a filter, which only removes hits)."""
+    return any(
+        x is None
+        for k, v in identifiers(det).items()
+        if not str(k).startswith("filter")
+        for x in values(v)
+    )
+
+
+def escapes(det):
+    """Sigma escapes in a value: `\\\\` (one backslash), `\\*`, `\\?` (literal wildcards)."""
+    return any(
+        isinstance(x, str) and re.search(r"\\\\|\\\*|\\\?", x)
+        for v in identifiers(det).values()
+        for x in values(v)
+    )
+
+
+def bool_strings(det):
+    return any(
+        isinstance(x, str) and x.lower() in ("true", "false")
+        for v in identifiers(det).values()
+        for x in values(v)
+    )
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ir110", required=True)
@@ -370,15 +445,20 @@ def main():
 
     def cause_ours(k):
         meta = rules[k[0]]
+        det = meta["detection"]
         if os.path.realpath(meta["path"]) in failed:
             return "peer-rule-not-loaded: " + failed[os.path.realpath(meta["path"])].split(":")[0]
+        rec = records.get((k[1], k[2]))
+        if rec and rec[0] == "Security" and rec[1] == 4688 and meta["category"] == "process_creation":
+            return "ir110-process-creation-on-4688"
+        if has_null(det):
+            return "ir110-empty-is-null"
         if mapping is None:
             return "to-check"
         fields_to, exclusions = mapping
-        det = meta["detection"]
         if meta["title"] in exclusions:
             return "peer-excluded"
-        used = detection_fields(det)
+        used = detection_fields(selections(det))
         if "Provider_Name" in used and "EventData" in fields_to.get("Provider_Name", ""):
             return "peer-provider-name"
         unmapped = sorted(f for f in used if f not in fields_to)
@@ -388,6 +468,20 @@ def main():
             return "peer-all-of-list"
         if inner_wildcard(det):
             return "peer-inner-wildcard"
+        if escapes(det):
+            return "peer-escapes"
+        if bool_strings(det):
+            return "peer-bool-as-string"
+        if int_values(det):
+            return "peer-int-vs-string"
+        filters = {k: v for k, v in identifiers(det).items() if k not in selections(det)}
+        absent = [
+            f
+            for f in detection_fields(filters)
+            if f not in fields_to or (f == "Provider_Name" and "EventData" in fields_to[f])
+        ]
+        if absent:
+            return "peer-not-on-absent-field: " + ", ".join(sorted(absent))
         return "to-check"
 
     details = []
