@@ -13,7 +13,7 @@
 # Nothing is downloaded: without a peer the script says so and exits 0.
 #
 # Environment: DATA (default ../shared/data/evtx/EVTX-ATTACK-SAMPLES), RULES (default
-# ../shared/data/sigma/rules), PEER_NAME (default: the binary's or file's name), PEER_FAILED
+# ../shared/data/sigma/rules; several directories separated by ':'), PEER_NAME (default: the binary's or file's name), PEER_FAILED
 # (TSV of rules the peer did not load: path<TAB>reason), IR110 (an ir110 binary; default: build
 # the `hunt` example of ir110-eventlog, the library code behind `ir110 hunt`).
 set -euo pipefail
@@ -29,10 +29,17 @@ if [[ -z "$PEER" || ! -e "$PEER" ]]; then
   echo "usage: $0 PEER_BINARY_OR_OUTPUT [OUT_DIR]" >&2
   exit 0
 fi
-if [[ ! -d "$DATA" || ! -d "$RULES" ]]; then
-  echo "parity-hunt: data ($DATA) or rules ($RULES) missing; skipping." >&2
-  exit 0
-fi
+IFS=: read -r -a RULE_DIRS <<< "$RULES"
+for d in "$DATA" "${RULE_DIRS[@]}"; do
+  if [[ ! -d "$d" ]]; then
+    echo "parity-hunt: $d missing; skipping." >&2
+    exit 0
+  fi
+done
+peer_rules=(); ir_rules=(); cmp_rules=()
+for d in "${RULE_DIRS[@]}"; do
+  peer_rules+=(-s "$d"); ir_rules+=(--rules "$d"); cmp_rules+=(--rules "$d")
+done
 mkdir -p "$OUT"
 PEER_NAME="${PEER_NAME:-$(basename "$PEER" | sed 's/\..*//')}"
 
@@ -43,7 +50,7 @@ if [[ -x "$PEER" && ! -d "$PEER" && "$(head -c 4 "$PEER" | od -An -c | tr -d ' '
   PEER_OUT="$OUT/$PEER_NAME.jsonl"
   echo "== $PEER_NAME hunt" >&2
   /usr/bin/time -f "%e s wall, %M KiB peak" \
-    "$PEER" hunt "$DATA" -s "$RULES" --mapping "$MAPPING" --jsonl -o "$PEER_OUT" --skip-errors -q
+    "$PEER" hunt "$DATA" "${peer_rules[@]}" --mapping "$MAPPING" --jsonl -o "$PEER_OUT" --skip-errors -q
 else
   PEER_OUT="$PEER"
 fi
@@ -52,15 +59,16 @@ fi
 IR_OUT="$OUT/ir110.jsonl"
 echo "== ir110 hunt" >&2
 if [[ -n "${IR110:-}" ]]; then
-  "$IR110" hunt "$DATA" --rules "$RULES" --min-level informational --no-analytics --jsonl "$IR_OUT" >/dev/null
+  "$IR110" hunt "$DATA" "${ir_rules[@]}" --min-level informational --no-analytics --jsonl "$IR_OUT" >/dev/null
 else
   cargo build --release -q -p ir110-eventlog --example hunt --example records
-  target/release/examples/hunt --rules "$RULES" --no-analytics --jsonl "$IR_OUT" "$DATA" | head -1
+  target/release/examples/hunt "${ir_rules[@]}" --no-analytics --jsonl "$IR_OUT" "$DATA" > "$OUT/ir110-summary.txt"
+  head -1 "$OUT/ir110-summary.txt"
 fi
 target/release/examples/records "$DATA" > "$OUT/records.jsonl" 2>/dev/null ||
   cargo run --release -q -p ir110-eventlog --example records -- "$DATA" > "$OUT/records.jsonl"
 
-args=(--ir110 "$IR_OUT" --peer "$PEER_OUT" --peer-name "$PEER_NAME" --data "$DATA" --rules "$RULES"
+args=(--ir110 "$IR_OUT" --peer "$PEER_OUT" --peer-name "$PEER_NAME" --data "$DATA" "${cmp_rules[@]}"
       --records "$OUT/records.jsonl" --details "$OUT/$PEER_NAME-details.tsv")
 [[ -n "${PEER_FAILED:-}" ]] && args+=(--peer-failed "$PEER_FAILED")
 [[ -n "${CHAINSAW_MAPPING:-${MAPPING:-}}" ]] && args+=(--peer-mapping "${CHAINSAW_MAPPING:-$MAPPING}")
