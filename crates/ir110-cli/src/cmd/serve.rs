@@ -25,7 +25,7 @@ pub struct Args {
     pub secure_cookies: bool,
 }
 
-/// Runs the command until the process is stopped.
+/// Runs the command until SIGINT or SIGTERM, then shuts down gracefully.
 pub fn run(args: Args, ctx: &Context) -> Result<ExitCode> {
     // Errors the server hides from callers are written here, for the operator.
     let _ = tracing_subscriber::fmt()
@@ -57,9 +57,37 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitCode> {
             args.listen,
             ir110_store::redact_url(&url)
         );
-        let state = ir110_server::AppState::new(config, store);
-        // Stopped by a signal; the store's transactions keep it consistent.
-        ir110_server::serve(state, std::future::pending()).await?;
+        let state = ir110_server::AppState::new(config, store.clone());
+        // SIGINT/SIGTERM: stop accepting, let the requests in flight finish (their writes
+        // commit or roll back whole), then close the store's connections. A second signal
+        // while draining stops at once; the store's transactions keep it consistent even so.
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let mut server = tokio::spawn(ir110_server::serve(state, async {
+            let _ = stopped.await;
+        }));
+        let drained = tokio::select! {
+            // Ended on its own: it could not listen.
+            done = &mut server => {
+                done.context("the server task failed")??;
+                true
+            }
+            () = ir110_server::shutdown_signal() => {
+                eprintln!("{}", ctx.t("ui.cli.stopping"));
+                let _ = stop.send(());
+                tokio::select! {
+                    done = &mut server => {
+                        done.context("the server task failed")??;
+                        true
+                    }
+                    () = ir110_server::shutdown_signal() => false,
+                }
+            }
+        };
+        if drained {
+            // Waits for the connections to come back, so nothing is cut mid-statement.
+            store.close().await;
+        }
+        eprintln!("{}", ctx.t("ui.cli.stopped"));
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(ExitCode::SUCCESS)

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use chrono::Utc;
@@ -17,9 +18,23 @@ pub struct Args {
     /// Files or directories to analyse (mounted images, copied folders, logs).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// Store findings and timeline in this case (id or reference).
+    /// Store findings and timeline in this case of the local case store (id or reference);
+    /// with --upload, the server's case number instead (the local store is then not used).
     #[arg(long, value_name = "ID")]
     pub case: Option<String>,
+    /// Upload report.json to this case-management server (`ir110 serve`) when done, e.g.
+    /// https://ir110.example.jp; needs --case (the server's case number) and an API token.
+    #[arg(long, value_name = "URL")]
+    pub upload: Option<String>,
+    /// API token for --upload (upload scope). Prefer the IR110_TOKEN environment variable,
+    /// which keeps the token out of the shell history.
+    #[arg(
+        long,
+        env = "IR110_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub token: Option<String>,
     /// Where to write report.html and report.json (default: ./ir110-triage-<time>).
     #[arg(long, short, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -41,20 +56,38 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
 
 /// Runs the command.
 pub fn run(args: Args, ctx: &Context) -> Result<ExitCode> {
+    // A wrong upload target is reported before the analysis, not after it.
+    let upload = match &args.upload {
+        Some(url) => Some(UploadTarget::new(
+            ctx,
+            url,
+            args.case.as_deref(),
+            args.token.as_deref(),
+        )?),
+        None => None,
+    };
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from(format!(
             "ir110-triage-{}",
             Utc::now().format("%Y%m%d-%H%M%S")
         ))
     });
+    // With --upload, --case names the server's case: the local store is left alone.
+    let local_case = match upload {
+        Some(_) => None,
+        None => args.case.as_deref(),
+    };
     let outcome = triage(
         ctx,
         &args.paths,
         &out,
-        args.case.as_deref(),
+        local_case,
         args.host.clone(),
         args.json,
     )?;
+    if let Some(target) = &upload {
+        target.send(ctx, &out.join("report.json"))?;
+    }
     Ok(match args.fail_on {
         Some(level) if outcome.findings.iter().any(|f| f.severity >= level) => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
@@ -231,6 +264,121 @@ fn save(
     );
     ctx.block_on(store.add_log(case.id, outcome.finished_at, &super::actor(None), &action))?;
     Ok(())
+}
+
+/// Where `--upload` sends report.json: the server's import endpoint of one case, with a token.
+struct UploadTarget {
+    /// The server as given (for messages).
+    server: String,
+    /// `<server>/api/cases/<case>/reports`.
+    endpoint: String,
+    case: i64,
+    token: String,
+}
+
+impl UploadTarget {
+    /// Checks the server address, the case number and the token.
+    fn new(ctx: &Context, url: &str, case: Option<&str>, token: Option<&str>) -> Result<Self> {
+        let server = url.trim().trim_end_matches('/');
+        let host = server
+            .strip_prefix("https://")
+            .or_else(|| server.strip_prefix("http://"))
+            .unwrap_or("");
+        if host.is_empty() || host.starts_with('/') || server.contains(['?', '#', ' ']) {
+            anyhow::bail!(ctx.render(&Message::new("ui.cli.upload.bad-url").arg("url", url)));
+        }
+        let case_text = case.unwrap_or("").trim();
+        let case: i64 = match case_text.parse() {
+            Ok(n) if n > 0 => n,
+            _ => anyhow::bail!(
+                ctx.render(&Message::new("ui.cli.upload.no-case").arg("case", case_text))
+            ),
+        };
+        let token = token.map(str::trim).unwrap_or("");
+        if token.is_empty() {
+            anyhow::bail!(ctx.t("ui.cli.upload.no-token"));
+        }
+        Ok(UploadTarget {
+            server: server.to_owned(),
+            endpoint: format!("{server}/api/cases/{case}/reports"),
+            case,
+            token: token.to_owned(),
+        })
+    }
+
+    /// `POST`s report.json (the server's `/api/cases/{id}/reports`, JSON body, bearer token)
+    /// and reports what the server stored; failures say what to do next.
+    fn send(&self, ctx: &Context, report: &Path) -> Result<()> {
+        let body =
+            std::fs::read(report).with_context(|| format!("cannot read {}", report.display()))?;
+        let kept = ctx.render(&Message::new("ui.cli.upload.kept").arg("path", report.display()));
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            // Every status is answered here, with what to do about it.
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_secs(15)))
+            // A million-event timeline takes the server a while to store.
+            .timeout_global(Some(Duration::from_secs(30 * 60)))
+            .user_agent(concat!("ir110/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        let sent = agent
+            .post(&self.endpoint)
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .header("Content-Type", "application/json")
+            .send(&body[..]);
+        let mut response = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                let msg = Message::new("ui.cli.upload.unreachable")
+                    .arg("server", &self.server)
+                    .arg("detail", e);
+                anyhow::bail!("{}\n{kept}", ctx.render(&msg));
+            }
+        };
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().unwrap_or_default();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        let failure = match status {
+            200..=299 => None,
+            401 => Some(Message::new("ui.cli.upload.unauthorized")),
+            403 if json["error"] == "nda-required" => {
+                Some(Message::new("ui.cli.upload.nda-required"))
+            }
+            403 => Some(Message::new("ui.cli.upload.forbidden")),
+            404 => Some(Message::new("ui.cli.upload.not-found").arg("case", self.case)),
+            413 => Some(
+                Message::new("ui.cli.upload.rejected")
+                    .arg("status", status)
+                    .arg(
+                        "detail",
+                        format!("{} bytes is more than the server accepts", body.len()),
+                    ),
+            ),
+            400..=499 => Some(
+                Message::new("ui.cli.upload.rejected")
+                    .arg("status", status)
+                    .arg("detail", json["message"].as_str().unwrap_or(text.trim())),
+            ),
+            _ => Some(Message::new("ui.cli.upload.failed").arg("status", status)),
+        };
+        if let Some(msg) = failure {
+            anyhow::bail!("{}\n{kept}", ctx.render(&msg));
+        }
+        let count = |v: &serde_json::Value| v.as_i64().unwrap_or(0);
+        eprintln!(
+            "{}",
+            ctx.render(
+                &Message::new("ui.cli.upload.sent")
+                    .arg("case", self.case)
+                    .arg("server", &self.server)
+                    .arg("findings", count(&json["import"]["findings"]))
+                    .arg("inserted", count(&json["findings"]["inserted"]))
+                    .arg("updated", count(&json["findings"]["updated"]))
+                    .arg("events", count(&json["import"]["events"]))
+            )
+        );
+        Ok(())
+    }
 }
 
 fn summary_text(ctx: &Context, report: &Report, out: &Path) -> String {
