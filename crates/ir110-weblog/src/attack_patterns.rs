@@ -232,8 +232,13 @@ static PATTERNS: LazyLock<Option<Patterns>> = LazyLock::new(|| {
         set: RegexSet::new(TARGET_PATTERNS.iter().map(|(_, p)| *p)).ok()?,
         kinds: TARGET_PATTERNS.iter().map(|(k, _)| *k).collect(),
         scanners: Regex::new(SCANNER_AGENTS).ok()?,
-        triggers: aho_corasick::AhoCorasick::new(TARGET_TRIGGERS).ok()?,
+        // DFAs: one table lookup per byte (the default picks an NFA for this many patterns).
+        triggers: aho_corasick::AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(TARGET_TRIGGERS)
+            .ok()?,
         scanner_names: aho_corasick::AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .ascii_case_insensitive(true)
             .build(SCANNER_AGENTS.trim_start_matches("(?i)").split('|'))
             .ok()?,
@@ -342,6 +347,15 @@ impl KindSet {
 
 /// [`classify`] on the parts of a request, without building one.
 pub(crate) fn classify_parts(path: &str, query: &str, user_agent: &str) -> KindSet {
+    let mut kinds = classify_target(path, query);
+    if is_scanner(user_agent) {
+        kinds.insert(AttackKind::Scanner);
+    }
+    kinds
+}
+
+/// The kinds the target (path and query) shows; [`AttackKind::Scanner`] is never set here.
+pub(crate) fn classify_target(path: &str, query: &str) -> KindSet {
     let mut kinds = KindSet::default();
     let Some(p) = PATTERNS.as_ref() else {
         return kinds;
@@ -352,15 +366,31 @@ pub(crate) fn classify_parts(path: &str, query: &str, user_agent: &str) -> KindS
             kinds.insert(p.kinds[i]);
         }
     }
-    let scanner = if user_agent.is_ascii() {
+    kinds
+}
+
+/// Whether a user agent names a known vulnerability scanner.
+pub(crate) fn is_scanner(user_agent: &str) -> bool {
+    let Some(p) = PATTERNS.as_ref() else {
+        return false;
+    };
+    if user_agent.is_empty() {
+        false
+    } else if user_agent.is_ascii() {
         p.scanner_names.is_match(user_agent)
     } else {
         p.scanners.is_match(user_agent)
-    };
-    if scanner {
-        kinds.insert(AttackKind::Scanner);
     }
-    kinds
+}
+
+impl KindSet {
+    /// Adds [`AttackKind::Scanner`] when `yes`.
+    pub(crate) fn with_scanner(mut self, yes: bool) -> KindSet {
+        if yes {
+            self.insert(AttackKind::Scanner);
+        }
+        self
+    }
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::access_log::{AccessLayout, HttpRequest, RequestView, parse_combined_view, parse_w3c};
-use crate::attack_patterns::{AttackKind, KindSet, classify_parts, percent_decode};
+use crate::attack_patterns::{AttackKind, KindSet, classify_target, is_scanner, percent_decode};
 use crate::baseline::{Baseline, BaselineDiff, relative, sha256_file};
 use crate::file_scan::{ContentVerdict, FileTimes, FileVerdict, Matchers, Reason, scan_content};
 use crate::rules::{FileClass, RuleSet};
@@ -258,17 +258,19 @@ struct BlockLines<'a> {
 /// Parses and classifies the lines of one block, starting from the layout in force at its
 /// start (W3C `#Fields:` lines inside it switch it, as they do sequentially).
 fn parse_lines(block: &[u8], mut layout: Option<AccessLayout>) -> BlockLines<'_> {
-    let mut lines = Vec::new();
+    let mut lines = Vec::with_capacity(block.len() / 160);
+    // User agents repeat: the scanner check once per distinct agent and block.
+    let mut agents: FxHashMap<String, bool> = FxHashMap::default();
     let mut start = 0;
     while start < block.len() {
         let end = memchr::memchr(b'\n', &block[start..]).map_or(block.len(), |i| start + i);
         let raw = &block[start..end];
         start = end + 1;
         let out = match std::str::from_utf8(raw) {
-            Ok(text) => parse_line(text, &mut layout),
+            Ok(text) => parse_line(text, &mut layout, &mut agents),
             Err(_) => {
                 let text = String::from_utf8_lossy(raw);
-                match parse_line(&text, &mut layout) {
+                match parse_line(&text, &mut layout, &mut agents) {
                     LineOut::Combined(v, k) => LineOut::Repaired(owned(&v), k),
                     LineOut::Owned(r, k) => LineOut::Owned(r, k),
                     LineOut::Repaired(r, k) => LineOut::Repaired(r, k),
@@ -298,7 +300,21 @@ fn owned(v: &RequestView<'_>) -> HttpRequest {
 }
 
 /// One line, as the sequential reader did it.
-fn parse_line<'a>(text: &'a str, layout: &mut Option<AccessLayout>) -> LineOut<'a> {
+fn parse_line<'a>(
+    text: &'a str,
+    layout: &mut Option<AccessLayout>,
+    agents: &mut FxHashMap<String, bool>,
+) -> LineOut<'a> {
+    let mut scanner = |ua: &str| match agents.get(ua) {
+        Some(&yes) => yes,
+        None => {
+            let yes = is_scanner(ua);
+            if agents.len() < 4096 {
+                agents.insert(ua.to_owned(), yes);
+            }
+            yes
+        }
+    };
     let line = text
         .trim_end_matches(['\n', '\r'])
         .trim_start_matches('\u{feff}');
@@ -317,7 +333,8 @@ fn parse_line<'a>(text: &'a str, layout: &mut Option<AccessLayout>) -> LineOut<'
     match layout {
         Some(AccessLayout::W3c(f)) => match parse_w3c(line, f) {
             Some(req) => {
-                let kinds = classify_parts(&req.path, &req.query, &req.user_agent);
+                let kinds =
+                    classify_target(&req.path, &req.query).with_scanner(scanner(&req.user_agent));
                 LineOut::Owned(req, kinds)
             }
             None => LineOut::Bad,
@@ -327,7 +344,8 @@ fn parse_line<'a>(text: &'a str, layout: &mut Option<AccessLayout>) -> LineOut<'
                 if layout.is_none() {
                     *layout = Some(AccessLayout::Combined);
                 }
-                LineOut::Combined(v, classify_parts(v.path, v.query, v.user_agent))
+                let kinds = classify_target(v.path, v.query).with_scanner(scanner(v.user_agent));
+                LineOut::Combined(v, kinds)
             }
             None => LineOut::Bad,
         },
