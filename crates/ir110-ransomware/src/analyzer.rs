@@ -177,73 +177,12 @@ pub fn findings(
     source_ref: &dyn Fn(&str) -> SourceRef,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
-    // Encrypted files per folder.
-    let mut by_folder: BTreeMap<&str, Vec<&FileRecord>> = BTreeMap::new();
-    for r in records.iter().filter(|r| r.verdict == Verdict::Encrypted) {
-        by_folder.entry(folder_of(&r.path)).or_default().push(r);
-    }
-    for (folder, files) in &by_folder {
-        let mut modes: BTreeMap<&str, u64> = BTreeMap::new();
-        let mut exts: BTreeMap<String, u64> = BTreeMap::new();
-        for r in files {
-            *modes
-                .entry(r.mode.map_or("unknown", |m| m.as_str()))
-                .or_default() += 1;
-            if let Some(t) = identify::campaign_token(r) {
-                *exts.entry(t).or_default() += 1;
-            }
-        }
-        let high = files
-            .iter()
-            .filter(|r| r.confidence == Confidence::High)
-            .count();
-        let mut f = Finding::new(
-            ID,
-            "ransomware.encrypted-files",
-            Severity::Critical,
-            Category::Ransomware,
-            Message::new("ransomware.encrypted.title")
-                .arg("count", files.len())
-                .arg("folder", folder),
-        )
-        .key(folder)
-        .summary(
-            Message::new("ransomware.encrypted.summary")
-                .arg("count", files.len())
-                .arg("folder", folder)
-                .arg(
-                    "modes",
-                    modes
-                        .iter()
-                        .map(|(m, n)| format!("{m} {n}"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                ),
-        )
-        .attack("T1486")
-        .confidence(if high * 2 >= files.len() {
-            Confidence::High
-        } else {
-            Confidence::Medium
-        })
-        .action(Message::new("ransomware.action.isolate"))
-        .action(Message::new("ransomware.action.preserve"))
-        .action(Message::new("ransomware.action.identify"))
-        .data("count", files.len())
-        .data("folder", *folder)
-        .data("modes", serde_json::to_value(&modes).unwrap_or_default())
-        .data(
-            "appended_extensions",
-            serde_json::to_value(&exts).unwrap_or_default(),
-        );
-        for r in files {
-            if let Some(t) = r.mtime {
-                f.observe(t);
-            }
-        }
-        for r in files.iter().take(MAX_EVIDENCE) {
-            f = f.evidence(source_ref(&r.path));
-        }
+    let notes_found = records.iter().any(|r| r.verdict == Verdict::Note);
+    let id = (summary.total.encrypted > 0 || notes_found)
+        .then(|| identify::from_records(records, summary));
+    let host_of = |_: &str| ctx.host.clone();
+    let tl = timeline::build(&summary.timeline, &host_of);
+    if let Some(f) = impact_summary(records, &tl, id.as_ref(), source_ref) {
         out.push(with_hosts(f, ctx));
     }
     // Ransom notes.
@@ -288,8 +227,7 @@ pub fn findings(
         out.push(with_hosts(f, ctx));
     }
     // Family and decryptors.
-    if summary.total.encrypted > 0 || !notes.is_empty() {
-        let id = identify::from_records(records, summary);
+    if let Some(id) = &id {
         let names: Vec<String> = id.candidates.iter().map(|c| c.family.clone()).collect();
         let (title, confidence) = match id.candidates.first() {
             Some(c) if c.score >= 1.0 => (
@@ -339,8 +277,6 @@ pub fn findings(
         out.push(with_hosts(f, ctx));
     }
     // Onset and patient zero.
-    let host_of = |_: &str| ctx.host.clone();
-    let tl = timeline::build(&summary.timeline, &host_of);
     if let Some(first) = &tl.first {
         let mut f = Finding::new(
             ID,
@@ -384,6 +320,211 @@ pub fn findings(
         out.push(with_hosts(f, ctx));
     }
     out
+}
+
+/// Folders named in the summary text (all of them are in the finding's data).
+const SUMMARY_FOLDERS: usize = 5;
+
+fn counts_text(counts: &BTreeMap<String, u64>, limit: usize) -> String {
+    let mut v: Vec<(&String, &u64)> = counts.iter().collect();
+    v.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    let mut parts: Vec<String> = v
+        .iter()
+        .take(limit)
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    if v.len() > limit {
+        parts.push(format!("… (+{})", v.len() - limit));
+    }
+    if parts.is_empty() {
+        "-".to_owned()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// One case-level finding for all encrypted files: how many, by mode, by extension, in which
+/// folders (all of them in `data.folders`, earliest damage first), first and last damage,
+/// patient-zero folder and host, family candidates. Evidence: the first damaged file of each
+/// folder, earliest first. A share with hundreds of damaged folders gives one critical
+/// finding, not hundreds.
+fn impact_summary(
+    records: &[FileRecord],
+    tl: &timeline::Timeline,
+    id: Option<&identify::Identification>,
+    source_ref: &dyn Fn(&str) -> SourceRef,
+) -> Option<Finding> {
+    let encrypted: Vec<&FileRecord> = records
+        .iter()
+        .filter(|r| r.verdict == Verdict::Encrypted)
+        .collect();
+    if encrypted.is_empty() {
+        return None;
+    }
+    let mut modes: BTreeMap<String, u64> = BTreeMap::new();
+    let mut original: BTreeMap<String, u64> = BTreeMap::new();
+    let mut appended: BTreeMap<String, u64> = BTreeMap::new();
+    #[derive(Default)]
+    struct Folder<'a> {
+        files: u64,
+        high: u64,
+        modes: BTreeMap<&'static str, u64>,
+        first: Option<(DateTime<Utc>, &'a str)>,
+        last: Option<DateTime<Utc>>,
+        first_listed: Option<&'a str>,
+    }
+    let mut folders: BTreeMap<&str, Folder> = BTreeMap::new();
+    let mut high = 0usize;
+    for r in &encrypted {
+        let mode = r.mode.map_or("unknown", |m| m.as_str());
+        *modes.entry(mode.to_owned()).or_default() += 1;
+        let name = r.path.rsplit(['/', '\\']).next().unwrap_or(&r.path);
+        let info = crate::names::analyse(name);
+        let ext = info
+            .inner_extension
+            .or(info.last_extension)
+            .unwrap_or_else(|| "(none)".to_owned());
+        *original.entry(ext).or_default() += 1;
+        if let Some(t) = identify::campaign_token(r) {
+            *appended.entry(t).or_default() += 1;
+        }
+        if r.confidence == Confidence::High {
+            high += 1;
+        }
+        let f = folders.entry(folder_of(&r.path)).or_default();
+        f.files += 1;
+        f.high += u64::from(r.confidence == Confidence::High);
+        *f.modes.entry(mode).or_default() += 1;
+        f.first_listed.get_or_insert(&r.path);
+        if let Some(t) = r.mtime {
+            if f.first
+                .is_none_or(|(ft, fp)| (t, r.path.as_str()) < (ft, fp))
+            {
+                f.first = Some((t, &r.path));
+            }
+            f.last = Some(f.last.map_or(t, |l| l.max(t)));
+        }
+    }
+    // Earliest damage first; folders without times after, by name.
+    let mut order: Vec<(&str, &Folder)> = folders.iter().map(|(k, v)| (*k, v)).collect();
+    order.sort_by(|a, b| match (a.1.first, b.1.first) {
+        (Some(x), Some(y)) => x.cmp(&y).then_with(|| a.0.cmp(b.0)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.0.cmp(b.0),
+    });
+    let by_count = {
+        let mut v: Vec<(&str, u64)> = order.iter().map(|(k, f)| (*k, f.files)).collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        let mut parts: Vec<String> = v
+            .iter()
+            .take(SUMMARY_FOLDERS)
+            .map(|(k, n)| format!("{k} ({n})"))
+            .collect();
+        if v.len() > SUMMARY_FOLDERS {
+            parts.push(format!("… (+{})", v.len() - SUMMARY_FOLDERS));
+        }
+        parts.join(", ")
+    };
+    let families: Vec<String> = id
+        .map(|i| i.candidates.iter().map(|c| c.family.clone()).collect())
+        .unwrap_or_default();
+    let time = |t: Option<DateTime<Utc>>| t.map_or("-".to_owned(), |t| t.to_rfc3339());
+    let first = tl.first.as_ref();
+    let patient_zero_host = tl.hosts.first().map(|s| s.place.clone());
+    let mut f = Finding::new(
+        ID,
+        "ransomware.encrypted-files",
+        Severity::Critical,
+        Category::Ransomware,
+        Message::new("ransomware.impact.title")
+            .arg("count", encrypted.len())
+            .arg("folders", order.len()),
+    )
+    .key("case")
+    .summary(
+        Message::new("ransomware.impact.summary")
+            .arg("count", encrypted.len())
+            .arg("folders", order.len())
+            .arg("modes", counts_text(&modes, 3))
+            .arg("extensions", counts_text(&original, 6))
+            .arg("appended", counts_text(&appended, 3))
+            .arg("first", time(first.map(|s| s.first)))
+            .arg("last", time(first.map(|s| s.last)))
+            .arg("place", first.map_or("-".to_owned(), |s| s.place.clone()))
+            .arg(
+                "host",
+                patient_zero_host.clone().unwrap_or_else(|| "-".to_owned()),
+            )
+            .arg("top", by_count)
+            .arg(
+                "families",
+                if families.is_empty() {
+                    "-".to_owned()
+                } else {
+                    families.join(", ")
+                },
+            ),
+    )
+    .attack("T1486")
+    .confidence(if high * 2 >= encrypted.len() {
+        Confidence::High
+    } else {
+        Confidence::Medium
+    })
+    .action(Message::new("ransomware.action.isolate"))
+    .action(Message::new("ransomware.action.preserve"))
+    .action(Message::new("ransomware.action.identify"))
+    .data("count", encrypted.len())
+    .data("folder_count", order.len())
+    .data("modes", serde_json::to_value(&modes).unwrap_or_default())
+    .data(
+        "extensions",
+        serde_json::to_value(&original).unwrap_or_default(),
+    )
+    .data(
+        "appended_extensions",
+        serde_json::to_value(&appended).unwrap_or_default(),
+    )
+    .data("first_damage", time(first.map(|s| s.first)))
+    .data("last_damage", time(first.map(|s| s.last)))
+    .data(
+        "patient_zero",
+        serde_json::json!({
+            "folder": first.map(|s| s.place.clone()),
+            "host": patient_zero_host,
+            "path": first.map(|s| s.first_path.clone()),
+        }),
+    )
+    .data("family_candidates", families)
+    .data(
+        "folders",
+        order
+            .iter()
+            .map(|(folder, x)| {
+                serde_json::json!({
+                    "folder": folder,
+                    "count": x.files,
+                    "high_confidence": x.high,
+                    "modes": x.modes,
+                    "first": x.first.map(|(t, _)| t.to_rfc3339()),
+                    "last": x.last.map(|t| t.to_rfc3339()),
+                    "first_path": x.first.map(|(_, p)| p).or(x.first_listed),
+                })
+            })
+            .collect::<Vec<_>>(),
+    );
+    for r in &encrypted {
+        if let Some(t) = r.mtime {
+            f.observe(t);
+        }
+    }
+    for (_, x) in order.iter().take(MAX_EVIDENCE) {
+        if let Some(p) = x.first.map(|(_, p)| p).or(x.first_listed) {
+            f = f.evidence(source_ref(p));
+        }
+    }
+    Some(f)
 }
 
 /// Onset time of a set of timeline entries (for callers that only need the time).

@@ -436,6 +436,20 @@ fn judge_recognised(format: Format, c: &Content) -> Judgement {
     }
 }
 
+/// The share of zero bytes in what was read.
+fn zero_share(c: &Content) -> f64 {
+    let read = c.bytes_read();
+    if read == 0 {
+        return 0.0;
+    }
+    let zeros: u64 = c
+        .parts
+        .iter()
+        .map(|(_, b)| b.iter().filter(|&&x| x == 0).count() as u64)
+        .sum();
+    zeros as f64 / read as f64
+}
+
 /// Random bytes right after a surviving magic number (STOP/Djvu leaves the first 5 bytes).
 fn head_random_after_magic(c: &Content) -> bool {
     let head = c.head();
@@ -488,6 +502,19 @@ fn judge_unrecognised(info: &NameInfo, expected: Option<Format>, c: &Content) ->
             Verdict::Unknown,
             Confidence::Low,
             vec![Reason::new("too-small-to-judge")],
+            expected,
+        );
+    }
+    // Zeros are not ciphertext: content that is (almost) all zero bytes was truncated,
+    // preallocated, left sparse or wiped. It may be damaged, but nothing here says encrypted
+    // (and a short XOR "key" would otherwise turn zeros into plausible text of one repeated
+    // character).
+    let zeros = zero_share(c);
+    if zeros >= 0.9 {
+        return Judgement::new(
+            Verdict::Unknown,
+            Confidence::Medium,
+            vec![Reason::new("mostly-zero-bytes").detail(format!("{:.0} %", zeros * 100.0))],
             expected,
         );
     }

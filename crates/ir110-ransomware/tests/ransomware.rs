@@ -264,7 +264,41 @@ fn analyzer_events_and_findings() {
         assert_eq!(f.category, ir110_model::Category::Ransomware);
         assert!(f.attack.contains(&"T1486".to_owned()));
     }
-    assert_eq!(rules.get("ransomware.encrypted-files"), Some(&14));
+    // One case-level summary, not one critical finding per folder.
+    assert_eq!(rules.get("ransomware.encrypted-files"), Some(&1));
+    assert_eq!(findings.len(), 4);
+    let s = findings
+        .iter()
+        .find(|f| f.rule == "ransomware.encrypted-files")
+        .unwrap();
+    assert_eq!(s.severity, ir110_model::Severity::Critical);
+    assert_eq!(s.title.key, "ransomware.impact.title");
+    assert_eq!(s.data["count"], 59);
+    assert_eq!(s.data["folder_count"], 14);
+    assert_eq!(s.data["modes"], serde_json::json!({"full": 59}));
+    let folders = s.data["folders"].as_array().unwrap();
+    assert_eq!(folders.len(), 14);
+    assert_eq!(
+        folders
+            .iter()
+            .map(|f| f["count"].as_u64().unwrap())
+            .sum::<u64>(),
+        59
+    );
+    assert_eq!(s.data["patient_zero"]["host"], "FS01");
+    assert_eq!(
+        s.data["patient_zero"]["folder"], folders[0]["folder"],
+        "folders are listed earliest damage first"
+    );
+    assert_eq!(
+        s.evidence.len(),
+        14,
+        "the first damaged file of each folder"
+    );
+    assert_eq!(
+        s.id,
+        ir110_model::Finding::stable_id("ransomware", "ransomware.encrypted-files", "case")
+    );
     assert_eq!(rules.get("ransomware.ransom-note"), Some(&1));
     assert_eq!(rules.get("ransomware.family"), Some(&1));
     assert_eq!(rules.get("ransomware.onset"), Some(&1));
@@ -377,4 +411,26 @@ fn validators_survive_hostile_input() {
         let _ = ir110_ransomware::judge_bytes("a.docx", input.clone());
     }
     assert_eq!(checks, inputs.len() * Format::ALL.len());
+}
+
+/// Zeros are not ciphertext: a truncated or zero-filled event log (or any file of zeros) is
+/// `unknown` with the reason, never `encrypted` (a one-byte XOR "key" turned zeros into text).
+#[test]
+fn zero_filled_files_are_unknown_not_encrypted() {
+    // A chunk-less EVTX: the file header's magic, then zeros (3 % of bytes non-zero at most).
+    let mut evtx_header = b"ElfFile\0".to_vec();
+    evtx_header.resize(69_632, 0);
+    for (name, bytes) in [
+        ("Security.evtx", vec![0u8; 69_632]),
+        ("System.evtx", evtx_header),
+        ("Application.evtx", vec![0u8; 4096]),
+        ("report.docx", vec![0u8; 20_000]),
+        ("disk.vhdx", vec![0u8; 1 << 20]),
+    ] {
+        let j = ir110_ransomware::judge_bytes(name, bytes);
+        assert_eq!(j.verdict, Verdict::Unknown, "{name}: {:?}", j.reasons);
+        let codes: Vec<&str> = j.reasons.iter().map(|r| r.code.as_str()).collect();
+        assert_eq!(codes, ["mostly-zero-bytes"], "{name}");
+        assert_eq!(j.reasons[0].detail.as_deref(), Some("100 %"), "{name}");
+    }
 }
