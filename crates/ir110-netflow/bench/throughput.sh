@@ -12,12 +12,12 @@ bin=target/release/examples/conn_throughput
 ls -l "$file"
 cat "$file" > /dev/null  # warm the page cache for both contenders
 for i in 1 2 3; do
-  /usr/bin/time -f "wc -l: %e s, %M KiB max RSS" wc -l "$file"
+  /usr/bin/time -f "wc -l: %e s wall, %U+%S s CPU, %M KiB max RSS" wc -l "$file"
 done
 # A fairer floor than wc -l: the simplest per-pair aggregation, in awk.
 for i in 1 2 3; do
-  /usr/bin/time -f "awk pairs: %e s, %M KiB max RSS" awk -F'\t' '!/^#/{n[$3" "$5" "$6]++} END{print length(n)}' "$file"
+  /usr/bin/time -f "awk pairs: %e s wall, %U+%S s CPU, %M KiB max RSS" awk -F'\t' '!/^#/{n[$3" "$5" "$6]++} END{print length(n)}' "$file"
 done
 for i in 1 2 3; do
-  /usr/bin/time -f "ir110: %e s, %M KiB max RSS" "$bin" "$file"
+  /usr/bin/time -f "ir110: %e s wall, %U+%S s CPU, %M KiB max RSS" "$bin" "$file"
 done

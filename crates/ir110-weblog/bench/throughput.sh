@@ -12,12 +12,12 @@ bin=target/release/examples/access_throughput
 ls -l "$file"
 cat "$file" > /dev/null
 for i in 1 2 3; do
-  /usr/bin/time -f "wc -l: %e s, %M KiB max RSS" wc -l "$file"
+  /usr/bin/time -f "wc -l: %e s wall, %U+%S s CPU, %M KiB max RSS" wc -l "$file"
 done
 # A fairer floor than wc -l: requests per client address, in awk.
 for i in 1 2 3; do
-  /usr/bin/time -f "awk clients: %e s, %M KiB max RSS" awk '{n[$1]++} END{print length(n)}' "$file"
+  /usr/bin/time -f "awk clients: %e s wall, %U+%S s CPU, %M KiB max RSS" awk '{n[$1]++} END{print length(n)}' "$file"
 done
 for i in 1 2 3; do
-  /usr/bin/time -f "ir110: %e s, %M KiB max RSS" "$bin" "$file"
+  /usr/bin/time -f "ir110: %e s wall, %U+%S s CPU, %M KiB max RSS" "$bin" "$file"
 done
