@@ -46,6 +46,8 @@ Every (rule, file, record) the peer reports and ir110 does not is "only-peer"; t
   * peer-not-on-absent-field  a filter tests a field the mapping cannot resolve: tau-engine
                               evaluates `not X` as false when X's field is missing, so the rule
                               never fires
+    peer-not-on-absent-field  (also without a mapping, from --records) a filter tests a field
+                              the record lacks: the peer's `not` of a missing field is false
     to-check                  listed per rule for a person to decide
 
 `--records` (JSON lines with file, record_id, channel, event_id, as written by
@@ -330,6 +332,20 @@ def inner_wildcard(det):
     return any(walk(v) for v in identifiers(det).values())
 
 
+SYSTEM_FIELDS = {"EventID", "Channel", "Provider_Name", "Computer", "EventRecordID", "Level", "Keywords"}
+
+
+def absent_in_record(det, rec):
+    """A filter on a field this record does not have: Sigma reads the filter as false (so
+    `not filter` holds and the rule fires); tau-engine (Chainsaw) and SQL (Zircolite, NULL)
+    make `not filter` false too, and the rule never fires."""
+    if not rec or len(rec) < 3 or not rec[2]:
+        return None
+    filters = {k: v for k, v in identifiers(det).items() if k not in selections(det)}
+    missing = sorted(f for f in detection_fields(filters) if f not in rec[2] and f not in SYSTEM_FIELDS)
+    return ("peer-not-on-absent-field: " + ", ".join(missing)) if missing else None
+
+
 def selections(det):
     """The identifiers that can make a rule fire (filters only take hits away)."""
     return {k: v for k, v in identifiers(det).items() if not str(k).startswith("filter")}
@@ -419,7 +435,11 @@ def main():
     records = {}
     if a.records:
         for obj in read_jsonl(a.records):
-            records[(norm_file(obj["file"], data_dir), int(obj["record_id"]))] = (obj.get("channel"), obj.get("event_id"))
+            records[(norm_file(obj["file"], data_dir), int(obj["record_id"]))] = (
+                obj.get("channel"),
+                obj.get("event_id"),
+                set(obj.get("fields") or []),
+            )
 
     shared = peer & ours
     only_peer = sorted(peer - ours)
@@ -454,7 +474,7 @@ def main():
         if has_null(det):
             return "ir110-empty-is-null"
         if mapping is None:
-            return "to-check"
+            return absent_in_record(det, rec) or "to-check"
         fields_to, exclusions = mapping
         if meta["title"] in exclusions:
             return "peer-excluded"
@@ -482,7 +502,7 @@ def main():
         ]
         if absent:
             return "peer-not-on-absent-field: " + ", ".join(sorted(absent))
-        return "to-check"
+        return absent_in_record(det, rec) or "to-check"
 
     details = []
     for title, diff, cause in ((f"only {name}", only_peer, cause_peer), ("only ir110", only_ours, cause_ours)):

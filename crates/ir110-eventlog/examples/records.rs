@@ -1,4 +1,5 @@
-//! Writes one JSON line per record read (file, record_id, channel, provider, event_id) to
+//! Writes one JSON line per record read (file, record_id, channel, provider, event_id,
+//! fields: the names of its EventData/UserData values) to
 //! stdout: `cargo run --release --example records -- DIR > records.jsonl`. Used by
 //! `scripts/parity_compare.py` to tell why a peer fired a rule on a record ir110 did not.
 #![allow(missing_docs)]
@@ -24,6 +25,7 @@ fn main() -> anyhow::Result<()> {
                 "channel": e.channel,
                 "provider": e.provider,
                 "event_id": e.event_id,
+                "fields": e.data.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
             });
             text.push_str(&line.to_string());
             text.push('\n');
