@@ -151,6 +151,54 @@ static TAINT_SOURCE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r"\$(\w+)\s*=\s*[^;]{0,200}?\$_(GET|POST|REQUEST|COOKIE|SERVER|FILES)\b").ok()
 });
 
+/// The parts of one match the taint heuristic reads.
+struct TaintMatch {
+    start: usize,
+    group1: Option<String>,
+    has_group2: bool,
+    group4: String,
+}
+
+/// All matches of a pattern built per file. On ASCII text (nearly every script) it is
+/// compiled as an ASCII-only byte regex, which matches exactly the same there (Unicode `\w`,
+/// `\s`, `\b`, `[^;]` and case folding agree with the ASCII ones on ASCII text) and compiles
+/// an order of magnitude faster: the Unicode `[^;]{0,200}` dominated `web scan` on big trees.
+fn captures(text: &str, pattern: &str) -> Option<Vec<TaintMatch>> {
+    let owned = |m: Option<&[u8]>| m.map(|b| String::from_utf8_lossy(b).into_owned());
+    if text.is_ascii() {
+        let re = regex::bytes::RegexBuilder::new(pattern)
+            .unicode(false)
+            .build()
+            .ok()?;
+        Some(
+            re.captures_iter(text.as_bytes())
+                .filter_map(|c| {
+                    Some(TaintMatch {
+                        start: c.get(0)?.start(),
+                        group1: owned(c.get(1).map(|m| m.as_bytes())),
+                        has_group2: c.get(2).is_some(),
+                        group4: owned(c.get(4).map(|m| m.as_bytes())).unwrap_or_default(),
+                    })
+                })
+                .collect(),
+        )
+    } else {
+        let re = Regex::new(pattern).ok()?;
+        Some(
+            re.captures_iter(text)
+                .filter_map(|c| {
+                    Some(TaintMatch {
+                        start: c.get(0)?.start(),
+                        group1: c.get(1).map(|m| m.as_str().to_owned()),
+                        has_group2: c.get(2).is_some(),
+                        group4: c.get(4).map_or_else(String::new, |m| m.as_str().to_owned()),
+                    })
+                })
+                .collect(),
+        )
+    }
+}
+
 /// Request input reaching a dangerous call through variables: `$c = $_GET['c']; …
 /// system($c);` or `$f = $_POST['f']; $f($x);`. One pass of propagation per round (three
 /// rounds: `$a = $_POST['a']; $b = base64_decode($a); eval($b);`). Returns the byte offset of
@@ -173,12 +221,9 @@ fn tainted_call(text: &str) -> Option<(usize, bool)> {
             .map(|v| regex::escape(v))
             .collect::<Vec<_>>()
             .join("|");
-        let prop = Regex::new(&format!(r"\$(\w+)\s*=\s*[^;]{{0,200}}?\$({alt})\b")).ok()?;
+        let prop = format!(r"\$(\w+)\s*=\s*[^;]{{0,200}}?\$({alt})\b");
         let before = vars.len();
-        vars.extend(
-            prop.captures_iter(text)
-                .filter_map(|c| c.get(1).map(|m| m.as_str().to_owned())),
-        );
+        vars.extend(captures(text, &prop)?.into_iter().filter_map(|c| c.group1));
         vars.sort();
         vars.dedup();
         if vars.len() == before {
@@ -191,13 +236,11 @@ fn tainted_call(text: &str) -> Option<(usize, bool)> {
         .map(|v| regex::escape(v))
         .collect::<Vec<_>>()
         .join("|");
-    let sink = Regex::new(&format!(
+    let sink = format!(
         r"(?i)\b(eval|assert|system|exec|shell_exec|passthru|popen|proc_open|pcntl_exec|create_function|(include|require)(_once)?)\s*\(?\s*([^;]{{0,80}})\$({alt})\b|\$({alt})\s*\("
-    ))
-    .ok()?;
-    for c in sink.captures_iter(text) {
-        let Some(m) = c.get(0) else { continue };
-        let between = c.get(4).map_or("", |g| g.as_str()).to_ascii_lowercase();
+    );
+    for c in captures(text, &sink)? {
+        let between = c.group4.to_ascii_lowercase();
         // Escaped or cast input is the careful pattern, not a backdoor.
         if [
             "escapeshellarg",
@@ -211,7 +254,7 @@ fn tainted_call(text: &str) -> Option<(usize, bool)> {
         {
             continue;
         }
-        return Some((m.start(), c.get(2).is_some()));
+        return Some((c.start, c.has_group2));
     }
     None
 }
@@ -405,6 +448,23 @@ mod tests {
         );
         assert_eq!(d, ["cdn-jq.example.ru"]);
         assert_eq!(longest_base64_run(b"ab cdef==").0, 6);
+    }
+
+    /// The ASCII fast path and the Unicode path agree: the same scripts with a Japanese
+    /// comment appended (which sends them down the Unicode path) give the same verdicts.
+    #[test]
+    fn ascii_and_unicode_taint_paths_agree() {
+        for src in [
+            "<?php $c = $_GET['c']; system($c);",
+            "<?php $a = $_POST['a']; $b = base64_decode($a); eval($b);",
+            "<?php $f = $_REQUEST['f']; $f($_REQUEST['x']);",
+            "<?php $p = $_GET['page']; include($p . '.php');",
+            "<?php $f = $_POST['file']; exec('convert ' . escapeshellarg($f));",
+            "<?php $id = (int) $_GET['id']; echo get_post($id);",
+        ] {
+            let unicode = format!("{src}\n// 管理画面");
+            assert_eq!(tainted_call(src), tainted_call(&unicode), "{src}");
+        }
     }
 
     #[test]
