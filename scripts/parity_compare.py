@@ -22,7 +22,9 @@ Every (rule, file, record) the peer reports and ir110 does not is "only-peer"; t
                          peer does not filter by logsource)
     excluded-by-ir110?   anything else: listed per rule for a person to decide
   only-ir110 (the first that applies; those marked * need --peer-mapping, a Chainsaw mapping):
-    peer-rule-not-loaded      the peer failed to load the rule (--peer-failed lists them)
+    peer-rule-not-loaded      the peer failed to load the rule (--peer-failed lists them; for
+                              the SQLite peer also "sql: no such column": a query naming a field
+                              no record has is rejected whole)
     ir110-process-creation-on-4688
                               a process_creation rule on a Security 4688 record: ir110 maps the
                               category onto 4688 too (NewProcessName as Image, …); peers read
@@ -47,7 +49,7 @@ Every (rule, file, record) the peer reports and ir110 does not is "only-peer"; t
                               evaluates `not X` as false when X's field is missing, so the rule
                               never fires
     peer-not-on-absent-field  (also without a mapping, from --records) a filter tests a field
-                              the record lacks: the peer's `not` of a missing field is false
+                              the record lacks: tau-engine's `not` of a missing field is false
     to-check                  listed per rule for a person to decide
 
 `--records` (JSON lines with file, record_id, channel, event_id, as written by
@@ -337,8 +339,8 @@ SYSTEM_FIELDS = {"EventID", "Channel", "Provider_Name", "Computer", "EventRecord
 
 def absent_in_record(det, rec):
     """A filter on a field this record does not have: Sigma reads the filter as false (so
-    `not filter` holds and the rule fires); tau-engine (Chainsaw) and SQL (Zircolite, NULL)
-    make `not filter` false too, and the rule never fires."""
+    `not filter` holds and the rule fires); tau-engine (Chainsaw) makes `not` of a missing
+    field false, and the rule never fires."""
     if not rec or len(rec) < 3 or not rec[2]:
         return None
     filters = {k: v for k, v in identifiers(det).items() if k not in selections(det)}
