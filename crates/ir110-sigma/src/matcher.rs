@@ -467,9 +467,9 @@ impl ValueTest {
     ///
     /// Windows writes some values with trailing blanks (`LogonProcessName` is `"NtLmSsp "` in
     /// every NTLM logon), and SigmaHQ rules are written against them trimmed
-    /// (`LogonProcessName: 'NtLmSsp'`) because the EVTX readers Chainsaw and Hayabusa use (the
-    /// `evtx` crate before 0.9) trim every string. Trying both keeps those rules firing and
-    /// still lets a rule that spells the blank out match the value as logged.
+    /// (`LogonProcessName: 'NtLmSsp'`): the `evtx` crate as Chainsaw pins it (0.8.5) trims the
+    /// end of every string it reads. Trying both keeps those rules firing and still lets a rule
+    /// that spells the blank out match the value as logged.
     fn str_match_untrimmed(&self, s: &str) -> bool {
         if self.str_match(s) {
             return true;
