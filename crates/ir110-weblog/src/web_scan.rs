@@ -368,6 +368,8 @@ pub struct WebScan {
     window_posts: Vec<Hit>,
     log_shells: BTreeMap<String, Hit>,
     problems: Vec<Problem>,
+    /// Block size of the log reader (a test varies it to prove results do not depend on it).
+    block_bytes: usize,
 }
 
 impl std::fmt::Debug for WebScan {
@@ -534,6 +536,7 @@ impl WebScan {
             window_posts: Vec::new(),
             log_shells: BTreeMap::new(),
             problems,
+            block_bytes: crate::line_blocks::BLOCK_BYTES,
         })
     }
 
@@ -754,7 +757,7 @@ impl WebScan {
                 let (block, err) = crate::line_blocks::next_block(
                     &mut reader,
                     &mut carry,
-                    crate::line_blocks::BLOCK_BYTES,
+                    self.block_bytes,
                     spares.pop(),
                 );
                 io_error = err;
@@ -1393,4 +1396,51 @@ pub fn scan(
         }
     }
     Ok(s.finish())
+}
+
+#[cfg(test)]
+mod block_tests {
+    use super::*;
+
+    /// Logs read in 1 KiB blocks (dozens of boundaries, W3C `#Fields:` headers repeated
+    /// mid-file and switching columns) give exactly the report of one block per file.
+    #[test]
+    fn results_do_not_depend_on_block_boundaries() {
+        let iis = include_str!("../tests/data/u_ex260120.log");
+        // A second header with another column order, as after an IIS logging change.
+        let mut reordered = String::from(
+            "#Fields: date time c-ip cs-method cs-uri-stem cs-uri-query sc-status cs(User-Agent)\n",
+        );
+        for day in 21..=27 {
+            reordered.push_str(&format!(
+                "2026-01-{day} 02:00:00 45.155.205.9 GET /products.aspx id=1%27+OR+1=1-- 200 sqlmap/1.7\n\
+                 2026-01-{day} 02:00:05 198.51.100.7 GET /index.aspx - 200 Mozilla/5.0\n"
+            ));
+        }
+        let text = format!("{}{}{}", iis.repeat(40), reordered, iis.repeat(40));
+        let combined: String = (0..400)
+            .map(|i| {
+                format!(
+                    "198.51.100.{} - - [20/Jan/2026:0{}:{:02}:00 +0900] \"GET /item.php?id={i}{} HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0\"\n",
+                    i % 7,
+                    i % 10,
+                    i % 60,
+                    if i % 13 == 0 { "%27%20union%20select%201" } else { "" }
+                )
+            })
+            .collect();
+        let run = |block: usize| {
+            let mut scan = WebScan::new(WebOptions::default()).unwrap();
+            scan.block_bytes = block;
+            scan.ingest_log(text.as_bytes(), SourceRef::file("u_ex.log"));
+            scan.ingest_log(combined.as_bytes(), SourceRef::file("access.log"));
+            scan.finish()
+        };
+        let whole = run(64 << 20);
+        assert_eq!(whole.logs[0].format, Some("w3c"));
+        assert_eq!(whole.logs[1].format, Some("combined"));
+        assert!(whole.attackers.iter().any(|a| a.client == "45.155.205.9"));
+        assert_eq!(run(1 << 10), whole);
+        assert_eq!(run(7_001), whole);
+    }
 }
