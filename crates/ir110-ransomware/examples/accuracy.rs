@@ -107,6 +107,14 @@ fn main() {
             e.1 += 1;
             if mode.as_deref() == Some(want) {
                 e.0 += 1;
+            } else {
+                eprintln!(
+                    "MODE {m:<26} {:<10} got {:<12} want {want:<12} {} ({} bytes)",
+                    smp.format,
+                    mode.as_deref().unwrap_or("-"),
+                    smp.name,
+                    smp.bytes.len()
+                );
             }
         }
     }

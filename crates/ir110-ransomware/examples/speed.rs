@@ -68,16 +68,33 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-fn time(f: &dyn Fn() -> u64) -> (f64, u64) {
+/// CPU time (user + system) of this process so far, in seconds (Linux; 0 elsewhere).
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 (1-based), i.e. 11 and 12 after the ')'.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Median wall time and median CPU time of 3 warm runs, and the last result.
+fn time(f: &dyn Fn() -> u64) -> (f64, f64, u64) {
     let mut times = Vec::new();
+    let mut cpu = Vec::new();
     let mut out = 0;
     f(); // warm the cache
     for _ in 0..3 {
+        let c = cpu_seconds();
         let t = Instant::now();
         out = f();
         times.push(t.elapsed().as_secs_f64());
+        cpu.push(cpu_seconds() - c);
     }
-    (median(times), out)
+    (median(times), median(cpu), out)
 }
 
 fn par_each(paths: &[PathBuf], f: &(dyn Fn(&Path) -> u64 + Sync)) -> u64 {
@@ -111,9 +128,9 @@ fn main() -> std::io::Result<()> {
         ..ScanOptions::default()
     };
     println!(
-        "| tree | files | bytes | plain walk | cat (all bytes) | read plan only | scan | scan ÷ read plan | scan ÷ cat |"
+        "| tree | files | bytes | plain walk | cat (all bytes) | read plan only | scan | scan ÷ read plan | scan ÷ cat | CPU s: cat / read plan / scan |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for sub in ["small", "large"] {
         let root = dir.join(sub);
         let list = files(&root);
@@ -122,27 +139,32 @@ fn main() -> std::io::Result<()> {
             .filter_map(|p| std::fs::metadata(p).ok())
             .map(|m| m.len())
             .sum();
-        let (walk, n) = time(&|| files(&root).len() as u64);
+        let (walk, _, n) = time(&|| files(&root).len() as u64);
         // `cat`: read every byte (the sparse file included, as cat would).
-        let (cat, _) = time(&|| {
+        let (cat, cat_cpu, _) = time(&|| {
             par_each(&list, &|p| {
+                thread_local! {
+                    // One buffer per thread, as `cat` has (allocating per file would slow it).
+                    static BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; 1 << 20]);
+                }
                 let mut f = match std::fs::File::open(p) {
                     Ok(f) => f,
                     Err(_) => return 0,
                 };
-                let mut buf = vec![0u8; 1 << 20];
-                let mut t = 0;
-                while let Ok(k) = std::io::Read::read(&mut f, &mut buf) {
-                    if k == 0 {
-                        break;
+                BUF.with_borrow_mut(|buf| {
+                    let mut t = 0;
+                    while let Ok(k) = std::io::Read::read(&mut f, buf) {
+                        if k == 0 {
+                            break;
+                        }
+                        t += k as u64;
                     }
-                    t += k as u64;
-                }
-                t
+                    t
+                })
             })
         });
         let plan = ReadPlan::default();
-        let (planned, plan_bytes) = time(&|| {
+        let (planned, plan_cpu, plan_bytes) = time(&|| {
             par_each(&list, &|p| {
                 std::fs::metadata(p)
                     .ok()
@@ -150,7 +172,7 @@ fn main() -> std::io::Result<()> {
                     .map_or(0, |c| c.bytes_read())
             })
         });
-        let (sc, scanned) = time(&|| {
+        let (sc, sc_cpu, scanned) = time(&|| {
             scan(std::slice::from_ref(&root), &opts, &|_| {})
                 .total
                 .files
@@ -164,7 +186,7 @@ fn main() -> std::io::Result<()> {
             }
         };
         println!(
-            "| {sub} | {n} | {size} (read by scan: {plan_bytes}) | {:.2} s ({}) | {:.2} s ({}) | {:.2} s | {:.2} s ({}) | {:.2} | {:.2} |",
+            "| {sub} | {n} | {size} (read by scan: {plan_bytes}) | {:.2} s ({}) | {:.2} s ({}) | {:.2} s | {:.2} s ({}) | {:.2} | {:.2} | {cat_cpu:.2} / {plan_cpu:.2} / {sc_cpu:.2} |",
             walk,
             rate(walk),
             cat,

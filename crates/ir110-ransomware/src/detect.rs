@@ -178,6 +178,63 @@ fn push_range(out: &mut Vec<(u64, u64)>, s: u64, e: u64) {
     }
 }
 
+/// Adds `[s, e)` to sorted, disjoint `ranges`, merging what overlaps or touches.
+fn insert_range(ranges: &mut Vec<(u64, u64)>, s: u64, e: u64) {
+    ranges.push((s, e));
+    ranges.sort_unstable();
+    let mut out: Vec<(u64, u64)> = Vec::with_capacity(ranges.len());
+    for &(s, e) in ranges.iter() {
+        push_range(&mut out, s, e);
+    }
+    *ranges = out;
+}
+
+/// 64-byte windows of a PDF, outside stream data, that are not text and look random, and
+/// the number of bytes judged (outside streams).
+fn pdf_text_damage(c: &Content) -> (Vec<(u64, u64)>, u64) {
+    const W: usize = 64;
+    let mut out: Vec<(u64, u64)> = Vec::new();
+    let mut judged = 0u64;
+    for (off, bytes) in &c.parts {
+        // Stream data: from the line after `stream` to the next `endstream`.
+        let mut streams: Vec<(usize, usize)> = Vec::new();
+        let mut pos = 0usize;
+        while let Some(rel) = find(&bytes[pos..], b"stream") {
+            let kw = pos + rel;
+            pos = kw + 6;
+            if kw >= 3 && &bytes[kw - 3..kw] == b"end" {
+                continue;
+            }
+            let start = kw + 6;
+            let Some(end) = find(&bytes[start..], b"endstream") else {
+                streams.push((start, bytes.len()));
+                break;
+            };
+            streams.push((start, start + end));
+            pos = start + end + 9;
+        }
+        let mut si = 0usize;
+        for (w, win) in bytes.chunks(W).enumerate() {
+            let (ws, we) = (w * W, w * W + win.len());
+            while si < streams.len() && streams[si].1 <= ws {
+                si += 1;
+            }
+            if win.len() < 32 || streams.get(si).is_some_and(|&(s, _)| s < we) {
+                continue;
+            }
+            judged += win.len() as u64;
+            let binary = win
+                .iter()
+                .filter(|&&x| !(0x20..0x7f).contains(&x) && !matches!(x, b'\n' | b'\r' | b'\t'))
+                .count();
+            if binary * 4 >= win.len() && window_random(win) {
+                push_range(&mut out, off + ws as u64, off + we as u64);
+            }
+        }
+    }
+    (out, judged)
+}
+
 /// The run of random blocks from offset 0.
 fn head_run(c: &Content) -> Vec<(u64, u64)> {
     let all = random_blocks(c, |_| false);
@@ -192,7 +249,9 @@ fn tail_ok(format: Format, c: &Content) -> bool {
         Format::Zip => zip::central_directory(c).is_ok(),
         Format::Pdf => rfind(last, b"%%EOF").is_some() && rfind(last, b"startxref").is_some(),
         Format::Jpeg => {
+            // The last KiB only: in a small file the last 4 KiB reach back into a damaged head.
             let end = &tail[tail.len().saturating_sub(64)..];
+            let last = &tail[tail.len().saturating_sub(1024)..];
             rfind(end, &[0xff, 0xd9]).is_some()
                 && image::jpeg_stuffing_violations(&last[..last.len().saturating_sub(64)]) == 0
         }
@@ -246,7 +305,21 @@ fn damage_map(format: Option<Format>, c: &Content) -> (Vec<(u64, u64)>, Mode) {
             }
             None => random_blocks(c, |_| false),
         },
-        Some(Format::Jpeg) => random_blocks(c, |b| image::jpeg_stuffing_violations(b) >= 2),
+        Some(Format::Jpeg) => {
+            // Entropy-coded JPEG data looks random to block statistics; byte stuffing is what
+            // ciphertext breaks (an 0xFF followed by anything but 0x00 or a restart marker,
+            // about 15 times per 4 KiB of random bytes, never in intact scan data).
+            let mut out: Vec<(u64, u64)> = Vec::new();
+            for (off, bytes) in &c.parts {
+                for (i, block) in bytes.chunks(4096).enumerate() {
+                    if block.len() >= 512 && image::jpeg_stuffing_violations(block) >= 2 {
+                        let s = off + (i * 4096) as u64;
+                        push_range(&mut out, s, s + block.len() as u64);
+                    }
+                }
+            }
+            out
+        }
         Some(Format::Png) if c.is_whole() => {
             let verified = image::png_verified_ranges(head);
             let mut out = Vec::new();
@@ -261,6 +334,22 @@ fn damage_map(format: Option<Format>, c: &Content) -> (Vec<(u64, u64)>, Mode) {
                 push_range(&mut out, pos, c.size);
             }
             out
+        }
+        Some(Format::Pdf) => {
+            // Outside stream data a PDF is text: random windows there are stripes of damage
+            // (inside streams compressed bytes look random anyway, so they are not judged).
+            let mut r = head_run(c);
+            let (text_damage, judged) = pdf_text_damage(c);
+            let damaged: u64 = text_damage.iter().map(|(s, e)| e - s).sum();
+            if judged > 0 && damaged * 10 >= judged * 9 {
+                // All the text is gone (the streams cannot be judged): the whole file.
+                r = vec![(0, c.size)];
+            } else {
+                for (s, e) in text_damage {
+                    insert_range(&mut r, s, e);
+                }
+            }
+            r
         }
         Some(_) => head_run(c),
     };
