@@ -10,7 +10,7 @@ use std::error::Error;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use ir110_weblog::{WebOptions, WebScan, YaraRules, clean_site, demo_files, webroot_files};
+use ir110_weblog::{WebOptions, YaraRules, clean_site, demo_files, scan, webroot_files};
 use rayon::prelude::*;
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -36,12 +36,18 @@ fn main() -> Result<(), Box<dyn Error>> {
         }
         Some("yara") => {
             let start = Instant::now();
-            let rules = YaraRules::load(&[]);
-            let compiled = start.elapsed().as_secs_f64();
-            let mut files = Vec::new();
-            for d in &args[1..] {
-                files.extend(webroot_files(Path::new(d))?.into_iter().map(|f| f.path));
-            }
+            // As `ir110_weblog::scan` does: compile while walking.
+            let ((rules, compiled), walked) = rayon::join(
+                || (YaraRules::load(&[]), start.elapsed().as_secs_f64()),
+                || -> Result<Vec<PathBuf>, ir110_weblog::WebError> {
+                    let mut files = Vec::new();
+                    for d in &args[1..] {
+                        files.extend(webroot_files(Path::new(d))?.into_iter().map(|f| f.path));
+                    }
+                    Ok(files)
+                },
+            );
+            let files = walked?;
             let matched: usize = files
                 .par_iter()
                 .map_init(
@@ -64,13 +70,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         Some("scan") => {
             let dir = PathBuf::from(args.get(1).ok_or("missing DIR")?);
             let start = Instant::now();
-            let mut scan = WebScan::new(WebOptions::default())?;
-            let files = webroot_files(&dir)?;
-            scan.scan_files(&files, None);
-            let report = scan.finish();
+            let report = scan(Some(&dir), None, &[], WebOptions::default())?;
             println!(
-                "files={} flagged={} total_secs={:.3}",
-                files.len(),
+                "scanned={} flagged={} total_secs={:.3}",
+                report.files_scanned,
                 report.files.len(),
                 start.elapsed().as_secs_f64()
             );

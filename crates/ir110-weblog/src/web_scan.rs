@@ -1378,10 +1378,15 @@ pub fn scan(
     access_logs: &[PathBuf],
     options: WebOptions,
 ) -> Result<WebReport, WebError> {
-    let mut s = WebScan::new(options)?;
+    // Compiling the rules and walking the tree overlap: both take a noticeable part of a
+    // large webroot's scan.
+    let (scan, files) = rayon::join(
+        || WebScan::new(options),
+        || webroot.map(webroot_files).transpose(),
+    );
+    let mut s = scan?;
     let baseline = baseline.map(Baseline::read).transpose()?;
-    if let Some(root) = webroot {
-        let files = webroot_files(root)?;
+    if let Some(files) = files? {
         s.scan_files(&files, baseline.as_ref());
     }
     for log in access_logs {
