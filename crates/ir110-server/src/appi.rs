@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use crate::AppState;
 use crate::audit::entry;
 use crate::auth::Caller;
-use crate::cases::case_with_nda;
-use crate::error::{ApiError, ApiResult};
+use crate::cases::{case_with_nda, refusal};
+use crate::error::ApiResult;
 use crate::html::{Ui, esc, today_jst};
 use crate::input::{Done, Input};
 
@@ -123,10 +123,11 @@ pub(crate) async fn set(
     input: Input<AppiIn>,
 ) -> ApiResult<Done<AppiStatus>> {
     caller.check_write(input.csrf.as_deref(), false)?;
-    let access = case_with_nda(&state, &caller, id, "appi").await?;
+    // Scope only: the NDA gate is in the write's statement.
+    let access = crate::cases::case_for(&state, &caller, id).await?;
     let v = &input.value;
     let mut tx = state.store.begin().await?;
-    let mark = tx
+    let done = tx
         .set_appi(
             &caller.scope,
             id,
@@ -134,8 +135,10 @@ pub(crate) async fn set(
             v.unauthorized,
             &caller.user.name,
         )
-        .await?
-        .ok_or(ApiError::NotFound)?;
+        .await?;
+    let Some(mark) = done else {
+        return Err(refusal(&state, &caller, tx, id, "appi").await);
+    };
     tx.audit(&entry(
         &caller.user.name,
         "appi.mark",

@@ -195,13 +195,15 @@ impl Caller {
     }
 }
 
+/// Every caller of the server is behind the NDA gate, administrators too: the gate travels in
+/// the scope into each write's statement.
 fn scope_for(user: &User, only_client: Option<i64>) -> Scope {
     let scope = if user.role == Role::Admin {
         Scope::all()
     } else {
         Scope::user(user.id)
     };
-    scope.narrowed(only_client)
+    scope.narrowed(only_client).nda_gated()
 }
 
 impl FromRequestParts<AppState> for Caller {

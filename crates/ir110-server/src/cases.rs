@@ -1,6 +1,7 @@
 //! Cases: the list, opening a case (with its playbook tasks), the case page, phase changes, the
 //! policy decision with its merits and risks, and tasks. Also the two guards every case route
-//! uses: [`case_for`] (scope, in the query) and [`case_with_nda`] (plus the NDA gate).
+//! uses: [`case_for`] (scope, in the query) and [`case_with_nda`] (plus the NDA gate, which a
+//! write's own statement applies again; [`refusal`] names why a gated write wrote nothing).
 
 use std::fmt::Write as _;
 
@@ -10,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::Html;
 use chrono::{DateTime, Utc};
 use ir110_model::{Case, IncidentType, Lang, Phase, Policy, PolicyDecision, Severity};
-use ir110_store::{CaseAccess, CasePage, CaseTask, ClientRef, NewCase, NewTask, Role};
+use ir110_store::{CaseAccess, CasePage, CaseTask, ClientRef, NewCase, NewTask, Role, Tx};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -51,6 +52,45 @@ pub(crate) async fn case_with_nda(
         return Err(ApiError::NdaRequired);
     }
     Ok(access)
+}
+
+/// What a gated write that wrote nothing means: the case is out of scope (404), or no NDA
+/// covers it (403, the refusal audited). The write's own statement refused (the caller's scope
+/// carries the NDA gate into it); this read, inside the same transaction, only names the
+/// reason. The transaction is rolled back before the refusal is recorded in one of its own,
+/// so nothing the write may have begun is kept.
+pub(crate) async fn refusal(
+    state: &AppState,
+    caller: &Caller,
+    mut tx: Tx,
+    case_id: i64,
+    what: &str,
+) -> ApiError {
+    let access = match tx.case_in_scope(&caller.scope, case_id).await {
+        Ok(access) => access,
+        Err(e) => return e.into(),
+    };
+    if let Err(e) = tx.rollback().await {
+        return e.into();
+    }
+    match access {
+        Some(a) if !a.nda => {
+            match record(
+                state,
+                &caller.user.name,
+                "nda.refused",
+                format!("case:{case_id}"),
+                (Some(a.case.client_id), Some(case_id)),
+                serde_json::json!({"requested": what}),
+            )
+            .await
+            {
+                Ok(()) => ApiError::NdaRequired,
+                Err(e) => e,
+            }
+        }
+        _ => ApiError::NotFound,
+    }
 }
 
 /// `<option>`s of every incident type.
@@ -258,12 +298,15 @@ pub(crate) async fn set_phase(
     input: Input<PhaseIn>,
 ) -> ApiResult<Done<Case>> {
     caller.check_write(input.csrf.as_deref(), false)?;
-    case_with_nda(&state, &caller, id, "phase").await?;
+    // Scope only: the NDA gate is in the write's statement ([`refusal`] names a refusal).
+    case_for(&state, &caller, id).await?;
     let mut tx = state.store.begin().await?;
-    let (from, case) = tx
+    let done = tx
         .set_phase(&caller.scope, id, input.value.phase, &caller.user.name)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+        .await?;
+    let Some((from, case)) = done else {
+        return Err(refusal(&state, &caller, tx, id, "phase").await);
+    };
     tx.audit(&entry(
         &caller.user.name,
         "case.phase",
@@ -298,7 +341,7 @@ pub(crate) async fn set_policy(
     input: Input<PolicyIn>,
 ) -> ApiResult<Done<Case>> {
     caller.check_write(input.csrf.as_deref(), false)?;
-    case_with_nda(&state, &caller, id, "policy").await?;
+    case_for(&state, &caller, id).await?;
     let v = &input.value;
     if v.decided_by.trim().is_empty() {
         return Err(ApiError::Invalid("decided_by is empty".to_owned()));
@@ -309,10 +352,12 @@ pub(crate) async fn set_policy(
         decided_at: v.decided_at.unwrap_or_else(Utc::now),
     };
     let mut tx = state.store.begin().await?;
-    let case = tx
+    let done = tx
         .set_policy(&caller.scope, id, &decision, &caller.user.name)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+        .await?;
+    let Some(case) = done else {
+        return Err(refusal(&state, &caller, tx, id, "policy").await);
+    };
     tx.audit(&entry(
         &caller.user.name,
         "case.policy",
@@ -364,12 +409,14 @@ pub(crate) async fn task_done(
         .task_in_scope(&caller.scope, id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let access = case_with_nda(&state, &caller, task.case_id, "tasks").await?;
+    let access = case_for(&state, &caller, task.case_id).await?;
     let mut tx = state.store.begin().await?;
-    let task = tx
+    let done = tx
         .set_task_done(&caller.scope, id, input.value.done, &caller.user.name)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+        .await?;
+    let Some(task) = done else {
+        return Err(refusal(&state, &caller, tx, access.case.id, "tasks").await);
+    };
     tx.audit(&entry(
         &caller.user.name,
         "task.done",

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::audit::entry;
 use crate::auth::Caller;
-use crate::cases::case_with_nda;
+use crate::cases::{case_with_nda, refusal};
 use crate::error::{ApiError, ApiResult};
 use crate::html::{Ui, esc, jst};
 use crate::input::{Done, Input};
@@ -66,7 +66,8 @@ pub(crate) async fn add(
     input: Input<EvidenceIn>,
 ) -> ApiResult<Done<EvidenceItem>> {
     caller.check_write(input.csrf.as_deref(), false)?;
-    let access = case_with_nda(&state, &caller, id, "evidence").await?;
+    // Scope only: the NDA gate is in the write's statement.
+    let access = crate::cases::case_for(&state, &caller, id).await?;
     let v = &input.value;
     if v.label.trim().is_empty() || v.kind.trim().is_empty() {
         return Err(ApiError::Invalid("label and kind are required".to_owned()));
@@ -85,10 +86,10 @@ pub(crate) async fn add(
         new = new.size(size);
     }
     let mut tx = state.store.begin().await?;
-    let item = tx
-        .add_evidence(&caller.scope, &new)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let done = tx.add_evidence(&caller.scope, &new).await?;
+    let Some(item) = done else {
+        return Err(refusal(&state, &caller, tx, id, "evidence").await);
+    };
     tx.audit(&entry(
         &caller.user.name,
         "evidence.add",
@@ -146,7 +147,12 @@ pub(crate) async fn add_custody(
     input: Input<CustodyIn>,
 ) -> ApiResult<Done<CustodyEvent>> {
     caller.check_write(input.csrf.as_deref(), false)?;
-    let item = item_for(&state, &caller, id).await?;
+    // Scope only: the NDA gate is in the write's statement.
+    let item = state
+        .store
+        .evidence_in_scope(&caller.scope, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let v = &input.value;
     let event = NewCustody {
         at: v.at.unwrap_or_else(Utc::now),
@@ -158,10 +164,10 @@ pub(crate) async fn add_custody(
         note: v.note.trim().to_owned(),
     };
     let mut tx = state.store.begin().await?;
-    let stored = tx
-        .add_custody(&caller.scope, id, &event)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let done = tx.add_custody(&caller.scope, id, &event).await?;
+    let Some(stored) = done else {
+        return Err(refusal(&state, &caller, tx, item.case_id, "evidence").await);
+    };
     let rehash_matches = match (&event.sha256, &item.sha256) {
         (Some(a), Some(b)) => Some(a == b),
         _ => None,

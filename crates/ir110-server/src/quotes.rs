@@ -13,7 +13,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::audit::entry;
 use crate::auth::Caller;
-use crate::cases::case_with_nda;
+use crate::cases::{case_with_nda, refusal};
 use crate::error::{ApiError, ApiResult};
 use crate::html::{Ui, esc, jst};
 use crate::input::{Done, Input};
@@ -61,7 +61,8 @@ pub(crate) async fn create(
     input: Input<QuoteIn>,
 ) -> ApiResult<Done<Quote>> {
     caller.check_write(input.csrf.as_deref(), false)?;
-    let access = case_with_nda(&state, &caller, id, "quotes").await?;
+    // Scope only: the NDA gate is in the write's statement.
+    let access = crate::cases::case_for(&state, &caller, id).await?;
     let v = &input.value;
     let requested: Vec<(&str, i64)> = v
         .lines
@@ -108,7 +109,7 @@ pub(crate) async fn create(
     let totals = quote_totals(&amounts, list.tax_rate_percent)
         .ok_or_else(|| ApiError::Invalid("amount too large".to_owned()))?;
     let mut tx = state.store.begin().await?;
-    let quote = tx
+    let done = tx
         .create_quote(
             &caller.scope,
             id,
@@ -120,8 +121,10 @@ pub(crate) async fn create(
                 created_by: caller.user.name.clone(),
             },
         )
-        .await?
-        .ok_or(ApiError::NotFound)?;
+        .await?;
+    let Some(quote) = done else {
+        return Err(refusal(&state, &caller, tx, id, "quotes").await);
+    };
     tx.audit(&entry(
         &caller.user.name,
         "quote.create",

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::AppState;
 use crate::audit::entry;
 use crate::auth::Caller;
-use crate::cases::{case_with_nda, parse_page_key};
+use crate::cases::{case_with_nda, parse_page_key, refusal};
 use crate::error::{ApiError, ApiResult};
 use crate::html::{Ui, esc, jst};
 use crate::input::Done;
@@ -138,12 +138,13 @@ pub(crate) async fn import(
         (bytes, header_csrf, false)
     };
     caller.check_write(csrf.as_deref(), true)?;
-    let access = case_with_nda(&state, &caller, id, "report-import").await?;
+    // Scope only: the NDA gate is in the write's statement.
+    let access = crate::cases::case_for(&state, &caller, id).await?;
     let (tool_version, findings, events) = parse_report(&bytes)?;
     let sha256 = hex::encode(Sha256::digest(&bytes));
     // The import record, the events, the findings and the audit entry commit together.
     let mut tx = state.store.begin().await?;
-    let (import, summary) = tx
+    let done = tx
         .import_report(
             &caller.scope,
             id,
@@ -153,8 +154,10 @@ pub(crate) async fn import(
             &findings,
             &events,
         )
-        .await?
-        .ok_or(ApiError::NotFound)?;
+        .await?;
+    let Some((import, summary)) = done else {
+        return Err(refusal(&state, &caller, tx, id, "report-import").await);
+    };
     tx.audit(&entry(
         &caller.user.name,
         "report.import",

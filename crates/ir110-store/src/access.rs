@@ -21,6 +21,11 @@ pub struct Scope {
     pub user_id: i64,
     /// Narrows the scope to this one client (an API token bound to a client).
     pub only_client: Option<i64>,
+    /// The NDA gate (the server's callers): writes beyond intake data carry "an NDA covers the
+    /// case" in their own statement, so a case without one is not written (`None`), however
+    /// late its NDA was cleared. The local CLI's [`Scope::all`] is not gated.
+    #[serde(default)]
+    pub nda_gate: bool,
 }
 
 impl Scope {
@@ -30,6 +35,7 @@ impl Scope {
             all: true,
             user_id: 0,
             only_client: None,
+            nda_gate: false,
         }
     }
 
@@ -39,6 +45,7 @@ impl Scope {
             all: false,
             user_id,
             only_client: None,
+            nda_gate: false,
         }
     }
 
@@ -48,6 +55,26 @@ impl Scope {
             self.only_client = client_id;
         }
         self
+    }
+
+    /// The same scope behind the NDA gate: its writes beyond intake data need an NDA.
+    pub fn nda_gated(mut self) -> Self {
+        self.nda_gate = true;
+        self
+    }
+
+    /// `AND <an NDA covers the case whose id is in column case_id>` when the scope is gated,
+    /// else nothing; no binds, so the numbering of the statement stays the same. Mirrors
+    /// [`CaseAccess::nda`]: the client's NDA or the case's own NDA date.
+    pub(crate) fn nda_clause(&self, case_id: &str) -> String {
+        if self.nda_gate {
+            format!(
+                " AND EXISTS (SELECT 1 FROM cases gc JOIN clients gcl ON gcl.id = gc.client_id \
+                 WHERE gc.id = {case_id} AND (gc.nda_date IS NOT NULL OR gcl.nda_signed_on IS NOT NULL))"
+            )
+        } else {
+            String::new()
+        }
     }
 
     /// Every client and not narrowed: may record new clients.
@@ -110,7 +137,9 @@ pub(crate) fn push_case_in_scope<'a, DB>(
         .push_bind(scope.only())
         .push(" = 0 OR c.client_id = ")
         .push_bind(scope.only())
-        .push("))");
+        .push(")")
+        .push(scope.nda_clause("c.id"))
+        .push(")");
 }
 
 /// A case the caller may see, with what the NDA gate needs.

@@ -113,11 +113,12 @@ impl Tx {
     ) -> Result<Option<AppiMark>> {
         let sql = format!(
             "INSERT INTO appi_clocks (case_id, discovered_on, unauthorized, marked_by, marked_at) \
-             SELECT c.id, $1, $2, $3, $4 FROM cases c WHERE c.id = $5 AND {} \
+             SELECT c.id, $1, $2, $3, $4 FROM cases c WHERE c.id = $5 AND {}{} \
              ON CONFLICT (case_id) DO UPDATE SET discovered_on = excluded.discovered_on, \
              unauthorized = excluded.unauthorized, marked_by = excluded.marked_by, \
              marked_at = excluded.marked_at",
-            scope_clause("c.client_id", 6)
+            scope_clause("c.client_id", 6),
+            scope.nda_clause("c.id")
         );
         let read = format!(
             "SELECT a.case_id, a.discovered_on, a.unauthorized, a.marked_by, a.marked_at \

@@ -456,14 +456,16 @@ impl Tx {
     ) -> Result<Option<(Phase, Case)>> {
         let at = now();
         let select = format!(
-            "SELECT c.phase FROM cases c WHERE c.id = $1 AND {}",
-            scope_clause("c.client_id", 2)
+            "SELECT c.phase FROM cases c WHERE c.id = $1 AND {}{}",
+            scope_clause("c.client_id", 2),
+            scope.nda_clause("c.id")
         );
         let update = format!(
-            "UPDATE cases SET phase = $1, updated_at = $2 WHERE id = $3 AND {}",
-            scope_clause("client_id", 4)
+            "UPDATE cases SET phase = $1, updated_at = $2 WHERE id = $3 AND {}{}",
+            scope_clause("client_id", 4),
+            scope.nda_clause("cases.id")
         );
-        let log = scoped_log_insert(5);
+        let log = scoped_log_insert(5, scope);
         let old = with_tx!(self, |tx, Db| {
             let Some(row) = bind_scope!(sqlx::query(&select).bind(case_id), scope)
                 .fetch_optional(&mut *tx)
@@ -517,10 +519,11 @@ impl Tx {
         let updated_at = now();
         let update = format!(
             "UPDATE cases SET policy = $1, policy_decided_by = $2, policy_decided_at = $3, \
-             updated_at = $4 WHERE id = $5 AND {}",
-            scope_clause("client_id", 6)
+             updated_at = $4 WHERE id = $5 AND {}{}",
+            scope_clause("client_id", 6),
+            scope.nda_clause("cases.id")
         );
-        let log = scoped_log_insert(5);
+        let log = scoped_log_insert(5, scope);
         with_tx!(self, |tx, Db| {
             let done = bind_scope!(
                 sqlx::query(&update)
@@ -552,12 +555,13 @@ impl Tx {
 }
 
 /// `INSERT` of a response-log line `($1 case, $2 at, $3 actor, $4 action)` that writes only
-/// when the case is inside the scope bound at `$n…`.
-fn scoped_log_insert(n: usize) -> String {
+/// when the case is inside the scope bound at `$n…` (and, for a gated scope, an NDA covers it).
+fn scoped_log_insert(n: usize, scope: &Scope) -> String {
     format!(
         "INSERT INTO response_log (case_id, at, actor, action) SELECT c.id, $2, $3, $4 \
-         FROM cases c WHERE c.id = $1 AND {}",
-        scope_clause("c.client_id", n)
+         FROM cases c WHERE c.id = $1 AND {}{}",
+        scope_clause("c.client_id", n),
+        scope.nda_clause("c.id")
     )
 }
 

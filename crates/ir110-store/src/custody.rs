@@ -192,9 +192,10 @@ impl Tx {
         let sql = format!(
             "INSERT INTO custody_events (evidence_id, at, action, actor, place, seal, sha256, note, \
              recorded_at) SELECT e.id, $1, $2, $3, $4, $5, $6, $7, $8 FROM evidence e \
-             JOIN cases c ON c.id = e.case_id WHERE e.id = $9 AND {} \
+             JOIN cases c ON c.id = e.case_id WHERE e.id = $9 AND {}{} \
              RETURNING id, evidence_id, at, action, actor, place, seal, sha256, note, recorded_at",
-            scope_clause("c.client_id", 10)
+            scope_clause("c.client_id", 10),
+            scope.nda_clause("c.id")
         );
         with_tx!(self, |tx, Db| {
             match bind_scope!(

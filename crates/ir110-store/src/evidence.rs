@@ -138,8 +138,9 @@ impl Tx {
         let sql = format!(
             "INSERT INTO evidence (case_id, label, kind, location, sha256, size, recorded_at, \
              recorded_by) SELECT c.id, $2, $3, $4, $5, $6, $7, $8 FROM cases c \
-             WHERE c.id = $1 AND {} RETURNING {EVIDENCE_COLUMNS}",
-            scope_clause("c.client_id", 9)
+             WHERE c.id = $1 AND {}{} RETURNING {EVIDENCE_COLUMNS}",
+            scope_clause("c.client_id", 9),
+            scope.nda_clause("c.id")
         );
         with_tx!(self, |tx, Db| {
             let row = bind_scope!(

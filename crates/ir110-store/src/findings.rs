@@ -117,8 +117,9 @@ impl Tx {
         let at = micros(now());
         let mut summary = UpsertSummary::default();
         let check = format!(
-            "SELECT c.id FROM cases c WHERE c.id = $1 AND {}",
-            scope_clause("c.client_id", 2)
+            "SELECT c.id FROM cases c WHERE c.id = $1 AND {}{}",
+            scope_clause("c.client_id", 2),
+            scope.nda_clause("c.id")
         );
         let stored_sql = format!(
             "SELECT f.id, f.body FROM findings f JOIN cases c ON c.id = f.case_id \
@@ -130,14 +131,15 @@ impl Tx {
             "INSERT INTO findings (case_id, finding_id, analyzer, rule, severity, \
              severity_rank, category, first_seen, last_seen, body, created_at, updated_at) \
              SELECT c.id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11 FROM cases c \
-             WHERE c.id = $1 AND {} \
+             WHERE c.id = $1 AND {}{} \
              ON CONFLICT (case_id, finding_id) DO UPDATE SET \
              analyzer = excluded.analyzer, rule = excluded.rule, \
              severity = excluded.severity, severity_rank = excluded.severity_rank, \
              category = excluded.category, first_seen = excluded.first_seen, \
              last_seen = excluded.last_seen, body = excluded.body, \
              updated_at = excluded.updated_at",
-            scope_clause("c.client_id", 12)
+            scope_clause("c.client_id", 12),
+            scope.nda_clause("c.id")
         );
         with_tx!(self, |tx, Db| {
             if bind_scope!(sqlx::query(&check).bind(case_id), scope)

@@ -235,8 +235,9 @@ impl Tx {
         let sql = format!(
             "INSERT INTO report_imports (case_id, imported_at, imported_by, sha256, \
              tool_version, findings, events) SELECT c.id, $2, $3, $4, $5, $6, $7 FROM cases c \
-             WHERE c.id = $1 AND {} RETURNING id",
-            scope_clause("c.client_id", 8)
+             WHERE c.id = $1 AND {}{} RETURNING id",
+            scope_clause("c.client_id", 8),
+            scope.nda_clause("c.id")
         );
         let id = with_tx!(self, |tx, Db| {
             let Some(row) = bind_scope!(

@@ -138,9 +138,10 @@ impl Tx {
         let lines = to_json("quote lines", &quote.lines)?;
         let sql = format!(
             "INSERT INTO quotes (case_id, lines, subtotal, tax, total, created_by, created_at) \
-             SELECT c.id, $1, $2, $3, $4, $5, $6 FROM cases c WHERE c.id = $7 AND {} \
+             SELECT c.id, $1, $2, $3, $4, $5, $6 FROM cases c WHERE c.id = $7 AND {}{} \
              RETURNING id, case_id, lines, subtotal, tax, total, created_by, created_at",
-            scope_clause("c.client_id", 8)
+            scope_clause("c.client_id", 8),
+            scope.nda_clause("c.id")
         );
         with_tx!(self, |tx, Db| {
             match bind_scope!(

@@ -209,8 +209,9 @@ impl Tx {
     ) -> Result<Option<CaseTask>> {
         let sql = format!(
             "UPDATE case_tasks SET done_at = $1, done_by = $2 WHERE id = $3 AND case_id IN \
-             (SELECT c.id FROM cases c WHERE {})",
-            scope_clause("c.client_id", 4)
+             (SELECT c.id FROM cases c WHERE {}{})",
+            scope_clause("c.client_id", 4),
+            scope.nda_clause("c.id")
         );
         let (at, by) = if done {
             (Some(micros(now())), Some(actor))

@@ -4,7 +4,10 @@
 //! Every write method of a [`Tx`] takes the caller's [`Scope`](crate::Scope) and carries it in
 //! the SQL statement that writes (`UPDATE … WHERE id = $1 AND <scope>`, `INSERT … SELECT … FROM
 //! cases c WHERE c.id = $1 AND <scope>`): an object outside the scope is not found (`None`) and
-//! nothing is written. The CLI, a local administrator, uses the same methods with
+//! nothing is written. A scope behind the NDA gate ([`Scope::nda_gated`](crate::Scope::nda_gated),
+//! every server caller) also carries "an NDA covers the case" into the statements of every write
+//! beyond intake data (phase, policy, tasks ticked, APPI, evidence, custody, quotes, findings,
+//! report imports), so a case without an NDA is written to by none of them. The CLI, a local administrator, uses the same methods with
 //! [`Scope::all`](crate::Scope::all) through the plain [`Store`] methods.
 //!
 //! Dropping a [`Tx`] without [`Tx::commit`] rolls it back, so a handler that returns early with

@@ -28,6 +28,7 @@ on_every_backend!(
     imports_page_the_timeline_with_recorded_times,
     every_write_carries_the_scope_in_its_statement,
     a_change_and_its_audit_entry_commit_or_roll_back_together,
+    writes_beyond_intake_carry_the_nda_gate_in_their_statement,
 );
 
 /// Two clients with one case each; a responder granted A and a viewer of A.
@@ -803,6 +804,158 @@ async fn every_write_carries_the_scope_in_its_statement(db: &TestDb) {
         assert_eq!((summary.inserted, summary.updated), (0, 1));
         assert_eq!(s.counts_in_scope(scope, case.id).await.unwrap(), (1, 1500));
     }
+}
+
+/// A gated scope (the server's callers) carries the NDA gate into the statement of every
+/// write beyond intake data: on a case no NDA covers each answers `None` and writes nothing,
+/// even when the NDA is cleared after a read saw it (no pre-check decides); intake writes go
+/// through; the case's own NDA date opens the gate as the client's does; the ungated CLI scope
+/// is not held back.
+async fn writes_beyond_intake_carry_the_nda_gate_in_their_statement(db: &TestDb) {
+    let s = &db.store;
+    let w = world(s).await;
+    let all = Scope::all();
+    let gated = Scope::all().nda_gated();
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+    let task = NewTask {
+        key: "x.a".into(),
+        phase: Phase::FirstAid,
+        title: ["題".into(), "Title".into()],
+        description: ["説明".into(), "Desc".into()],
+    };
+    let finding = Finding::new(
+        "eventlog",
+        "eventlog.x",
+        Severity::High,
+        Category::InitialAccess,
+        Message::new("k"),
+    );
+    let event = Event::new(
+        t0,
+        "eventlog",
+        "logon",
+        SourceRef::file("Security.evtx"),
+        "event",
+    );
+    let decision = PolicyDecision {
+        policy: Policy::EvidenceFirst,
+        decided_by: Some("社長".into()),
+        decided_at: t0,
+    };
+    let custody = NewCustody {
+        at: t0,
+        action: "sealed".into(),
+        actor: "r".into(),
+        place: "office".into(),
+        seal: "S-1".into(),
+        sha256: None,
+        note: String::new(),
+    };
+    let quote = NewQuote {
+        lines: Vec::new(),
+        subtotal: 0,
+        tax: 0,
+        total: 0,
+        created_by: "r".into(),
+    };
+    let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    // Client B's NDA is recorded: a read through the gated scope sees it ...
+    assert!(
+        s.case_in_scope(&gated, w.case_b)
+            .await
+            .unwrap()
+            .unwrap()
+            .nda
+    );
+    // ... and is cleared behind the server's back before the writes.
+    db.raw(&format!(
+        "UPDATE clients SET nda_signed_on = NULL WHERE id = {}",
+        w.b
+    ))
+    .await
+    .unwrap();
+    for case in [w.case_a, w.case_b] {
+        s.add_tasks(case, std::slice::from_ref(&task))
+            .await
+            .unwrap();
+        let task_id = s.tasks_in_scope(&all, case).await.unwrap()[0].id;
+        let ev = s
+            .add_evidence(&NewEvidence::new(case, "HDD", "medium", "safe", "a"))
+            .await
+            .unwrap()
+            .id;
+        let mut tx = s.begin().await.unwrap();
+        let phase = tx.set_phase(&gated, case, Phase::FirstAid, "r").await;
+        assert!(phase.unwrap().is_none());
+        let policy = tx.set_policy(&gated, case, &decision, "r").await;
+        assert!(policy.unwrap().is_none());
+        let done = tx.set_task_done(&gated, task_id, true, "r").await;
+        assert!(done.unwrap().is_none());
+        let appi = tx.set_appi(&gated, case, day, true, "r").await;
+        assert!(appi.unwrap().is_none());
+        let evidence = NewEvidence::new(case, "USB", "medium", "", "r");
+        assert!(tx.add_evidence(&gated, &evidence).await.unwrap().is_none());
+        assert!(
+            tx.add_custody(&gated, ev, &custody)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let quoted = tx.create_quote(&gated, case, &quote).await;
+        assert!(quoted.unwrap().is_none());
+        let findings = std::slice::from_ref(&finding);
+        let upserted = tx.upsert_findings(&gated, case, findings).await;
+        assert!(upserted.unwrap().is_none());
+        let events = std::slice::from_ref(&event);
+        let imported = tx
+            .import_report(&gated, case, "r", "ab", "0", findings, events)
+            .await;
+        assert!(imported.unwrap().is_none());
+        // Intake data stays editable behind the gate.
+        let intake = tx.set_case_intake(&gated, case, "Edited", &[]).await;
+        assert_eq!(intake.unwrap().unwrap().case.title, "Edited");
+        let tasks = std::slice::from_ref(&task);
+        assert_eq!(tx.add_tasks(&gated, case, tasks).await.unwrap(), Some(0));
+        tx.commit().await.unwrap();
+        let k = s.case_in_scope(&all, case).await.unwrap().unwrap();
+        assert!(!k.nda);
+        assert_eq!((k.case.phase, k.case.policy), (Phase::Intake, None));
+        assert_eq!(s.counts_in_scope(&all, case).await.unwrap(), (0, 0));
+        assert!(s.imports_in_scope(&all, case).await.unwrap().is_empty());
+        let items = s.evidence_of_case_in_scope(&all, case).await.unwrap();
+        assert_eq!(items.len(), 1);
+        assert!(s.custody_in_scope(&all, ev).await.unwrap().is_empty());
+        assert!(s.appi_in_scope(&all, case).await.unwrap().is_none());
+        assert!(s.quotes_in_scope(&all, case).await.unwrap().is_empty());
+        let tasks = s.tasks_in_scope(&all, case).await.unwrap();
+        assert_eq!((tasks.len(), tasks[0].done_at), (1, None));
+        assert!(s.list_log(case).await.unwrap().is_empty());
+    }
+    // The case's own NDA date opens the gate like the client's.
+    db.raw(&format!(
+        "UPDATE cases SET nda_date = '2026-11-02' WHERE id = {}",
+        w.case_a
+    ))
+    .await
+    .unwrap();
+    let mut tx = s.begin().await.unwrap();
+    let (from, moved) = tx
+        .set_phase(&gated, w.case_a, Phase::FirstAid, "r")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((from, moved.phase), (Phase::Intake, Phase::FirstAid));
+    let quoted = tx.create_quote(&gated, w.case_a, &quote).await.unwrap();
+    assert!(quoted.is_some());
+    tx.commit().await.unwrap();
+    // The local CLI (ungated) is not held back by the missing NDA of client B.
+    let mut tx = s.begin().await.unwrap();
+    let moved = tx.set_phase(&all, w.case_b, Phase::FirstAid, "r").await;
+    assert!(moved.unwrap().is_some());
+    let findings = std::slice::from_ref(&finding);
+    let upserted = tx.upsert_findings(&all, w.case_b, findings).await.unwrap();
+    assert_eq!(upserted.unwrap().inserted, 1);
+    tx.commit().await.unwrap();
 }
 
 /// Makes every insert into the audit log fail (as a full disk or a broken chain head would).

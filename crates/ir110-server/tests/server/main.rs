@@ -588,6 +588,17 @@ async fn nda_gate_refuses_and_audits(h: &Harness) {
         .await;
     assert!(page.body.contains("id=\"nda-gate\""));
     assert!(!page.body.contains("id=\"tasks\""));
+    // Objects made behind the server's back (the CLI path), for the writes that need one.
+    let task = h.store.tasks_in_scope(&Scope::all(), case).await.unwrap()[0].id;
+    let item = h
+        .store
+        .add_evidence(&ir110_store::NewEvidence::new(
+            case, "HDD", "medium", "safe", "a",
+        ))
+        .await
+        .unwrap()
+        .id;
+    // The writes have no NDA pre-check of their own: their statements refuse.
     let gated = [
         ("GET", format!("/api/cases/{case}/findings"), None),
         ("GET", format!("/api/cases/{case}/timeline"), None),
@@ -610,6 +621,31 @@ async fn nda_gate_refuses_and_audits(h: &Harness) {
             "POST",
             format!("/api/cases/{case}/phase"),
             Some(json!({"phase": "first-aid"})),
+        ),
+        (
+            "POST",
+            format!("/api/cases/{case}/evidence"),
+            Some(json!({"label": "USB", "kind": "medium"})),
+        ),
+        (
+            "POST",
+            format!("/api/evidence/{item}/custody"),
+            Some(json!({"action": "sealed", "seal": "S-1"})),
+        ),
+        (
+            "POST",
+            format!("/api/cases/{case}/appi"),
+            Some(json!({"discovered_on": "2026-11-21"})),
+        ),
+        (
+            "POST",
+            format!("/api/cases/{case}/quotes"),
+            Some(json!({"lines": [{"code": "device-examination", "quantity": 2}]})),
+        ),
+        (
+            "POST",
+            format!("/api/tasks/{task}/done"),
+            Some(json!({"done": true})),
         ),
     ];
     for (method, path, body) in &gated {
@@ -647,6 +683,34 @@ async fn nda_gate_refuses_and_audits(h: &Harness) {
         0,
         "nothing was imported"
     );
+    let all = Scope::all();
+    let k = h
+        .store
+        .case_in_scope(&all, case)
+        .await
+        .unwrap()
+        .unwrap()
+        .case;
+    assert_eq!((k.phase, k.policy), (ir110_model::Phase::Intake, None));
+    let items = h.store.evidence_of_case_in_scope(&all, case).await.unwrap();
+    assert_eq!(items.len(), 1, "no evidence registered");
+    assert!(
+        h.store
+            .custody_in_scope(&all, item)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(h.store.appi_in_scope(&all, case).await.unwrap().is_none());
+    assert!(
+        h.store
+            .quotes_in_scope(&all, case)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let tasks = h.store.tasks_in_scope(&all, case).await.unwrap();
+    assert!(tasks.iter().all(|t| t.done_at.is_none()), "no task ticked");
     h.call(
         "POST",
         &format!("/api/clients/{client}/nda"),
