@@ -1,12 +1,13 @@
 //! The streaming analysis: feed logs in, get ranked pairs, transfers and findings out.
 //!
 //! Memory bound: one [`PairState`] per distinct (internal source, external destination, port)
-//! — about 260 bytes plus 6 bytes per distinct interval/size bin and one bit per day of the
+//! — about 300 bytes plus 6 bytes per distinct interval/size bin and one bit per day of the
 //! pair's life — plus 40 bytes per (internal host, day) with outbound bytes. Neither grows
 //! with the number of connections. When the pair table exceeds
 //! [`NetOptions::max_pairs`] the pairs with the fewest connections (which cannot be beacons)
 //! are dropped and the report says how many; with the default of 2,000,000 pairs the table
-//! stays under about 1 GiB.
+//! stays under about 1 GiB. Reading adds one batch of blocks (2 × threads × 4 MiB of text and
+//! its parsed records, ≈ 50 MB on two threads), whatever the file size.
 
 use std::io::{BufRead, BufReader, Read};
 

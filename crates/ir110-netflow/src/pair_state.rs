@@ -1,7 +1,7 @@
 //! Compact per-pair state: what beacon scoring needs from every connection of one
 //! (source, destination, port) pair, without keeping the connections.
 //!
-//! Memory per pair is fixed-size (~260 bytes) plus 6 bytes per *distinct* interval or size
+//! Memory per pair is fixed-size (~300 bytes) plus 6 bytes per *distinct* interval or size
 //! bin (log-scale, 8 bins per doubling, so at most ~250 each and typically a handful for a
 //! beacon, whose intervals and sizes cluster) plus one bit per day of the pair's life. A pair
 //! seen for 13 months with a 30 %-jittered beacon costs under 1 KiB whatever its connection
