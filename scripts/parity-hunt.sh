@@ -36,6 +36,8 @@ for d in "$DATA" "${RULE_DIRS[@]}"; do
     exit 0
   fi
 done
+# Absolute paths: the outputs name files as they were given, and the comparison resolves them.
+DATA="$(cd "$DATA" && pwd)"
 peer_rules=(); ir_rules=(); cmp_rules=()
 for d in "${RULE_DIRS[@]}"; do
   peer_rules+=(-s "$d"); ir_rules+=(--rules "$d"); cmp_rules+=(--rules "$d")

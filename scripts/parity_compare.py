@@ -494,8 +494,6 @@ def main():
             return "peer-escapes"
         if bool_strings(det):
             return "peer-bool-as-string"
-        if int_values(det):
-            return "peer-int-vs-string"
         filters = {k: v for k, v in identifiers(det).items() if k not in selections(det)}
         absent = [
             f
@@ -504,7 +502,12 @@ def main():
         ]
         if absent:
             return "peer-not-on-absent-field: " + ", ".join(sorted(absent))
-        return absent_in_record(det, rec) or "to-check"
+        in_record = absent_in_record(det, rec)
+        if in_record:
+            return in_record
+        if int_values(det):
+            return "peer-int-vs-string"
+        return "to-check"
 
     details = []
     for title, diff, cause in ((f"only {name}", only_peer, cause_peer), ("only ir110", only_ours, cause_ours)):
