@@ -467,8 +467,8 @@ impl ValueTest {
     ///
     /// Windows writes some values with trailing blanks (`LogonProcessName` is `"NtLmSsp "` in
     /// every NTLM logon), and SigmaHQ rules are written against them trimmed
-    /// (`LogonProcessName: 'NtLmSsp'`): the `evtx` crate as Chainsaw pins it (0.8.5) trims the
-    /// end of every string it reads. Trying both keeps those rules firing and still lets a rule
+    /// (`LogonProcessName: 'NtLmSsp'`), and `evtx` 0.8.5 (which a Chainsaw build picks up) trims
+    /// the end of every string it reads. Trying both keeps those rules firing and still lets a rule
     /// that spells the blank out match the value as logged.
     fn str_match_untrimmed(&self, s: &str) -> bool {
         if self.str_match(s) {
