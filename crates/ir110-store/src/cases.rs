@@ -264,7 +264,7 @@ impl Store {
     }
 
     /// Appends a line to the case's response log: `actor` did `action` at `at` (when it happened,
-    /// which may be before it is typed in). The log is append-only.
+    /// which may be before it is typed in). The log is append-only. (See [`Tx::add_log`].)
     pub async fn add_log(
         &self,
         case_id: i64,
@@ -272,20 +272,15 @@ impl Store {
         actor: &str,
         action: &str,
     ) -> Result<LogEntry> {
-        self.ensure_case(case_id).await?;
-        with_pool!(self, |pool, Db| {
-            let row = sqlx::query(
-                "INSERT INTO response_log (case_id, at, actor, action) VALUES ($1, $2, $3, $4) \
-                 RETURNING id, case_id, at, actor, action",
-            )
-            .bind(case_id)
-            .bind(micros(at))
-            .bind(actor)
-            .bind(action)
-            .fetch_one(pool)
-            .await?;
-            log_from_row(&row)
-        })
+        let mut tx = self.begin().await?;
+        let Some(entry) = tx
+            .add_log(&Scope::all(), case_id, at, actor, action)
+            .await?
+        else {
+            return Err(StoreError::not_found(Entity::Case, case_id));
+        };
+        tx.commit().await?;
+        Ok(entry)
     }
 
     /// The case's response log in time order (entries at the same time in the order recorded).
@@ -551,6 +546,40 @@ impl Tx {
             .await?;
         });
         Ok(self.case_in_scope(scope, case_id).await?.map(|a| a.case))
+    }
+}
+
+impl Tx {
+    /// Appends a line to the response log of case `case_id` if the case is inside `scope` (the
+    /// `INSERT` selects the case through the scope); `None` otherwise.
+    pub async fn add_log(
+        &mut self,
+        scope: &Scope,
+        case_id: i64,
+        at: DateTime<Utc>,
+        actor: &str,
+        action: &str,
+    ) -> Result<Option<LogEntry>> {
+        let sql = format!(
+            "{} RETURNING id, case_id, at, actor, action",
+            scoped_log_insert(5, scope)
+        );
+        with_tx!(self, |tx, Db| {
+            match bind_scope!(
+                sqlx::query(&sql)
+                    .bind(case_id)
+                    .bind(micros(at))
+                    .bind(actor)
+                    .bind(action),
+                scope
+            )
+            .fetch_optional(&mut *tx)
+            .await?
+            {
+                Some(row) => Ok(Some(log_from_row(&row)?)),
+                None => Ok(None),
+            }
+        })
     }
 }
 

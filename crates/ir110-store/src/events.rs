@@ -4,8 +4,10 @@ use chrono::{DateTime, Utc};
 use ir110_model::Event;
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
-use crate::error::Result;
-use crate::store::{RowExt, Store, from_json, in_write_tx, micros, to_json, with_pool};
+use crate::access::{Scope, bind_scope, push_case_in_scope, scope_clause};
+use crate::error::{Entity, Result, StoreError};
+use crate::store::{RowExt, Store, from_json, micros, to_json, with_pool};
+use crate::tx::{Tx, with_tx};
 
 /// Rows per multi-row `INSERT`: 6 binds each stays far below SQLite's 32,766 and PostgreSQL's
 /// 65,535 bind limits while amortising the per-statement cost.
@@ -138,35 +140,13 @@ impl Store {
     /// Appends `events` to the case's timeline in one transaction (all or nothing), with
     /// multi-row inserts. Returns how many were stored: an event the case already holds (same
     /// JSON, so the same time, source, place and content) is skipped, so re-running triage over
-    /// the same evidence does not duplicate the timeline.
+    /// the same evidence does not duplicate the timeline. (See [`Tx::insert_events`].)
     pub async fn insert_events(&self, case_id: i64, events: &[Event]) -> Result<u64> {
-        self.ensure_case(case_id).await?;
-        if events.is_empty() {
-            return Ok(0);
-        }
-        let mut stored = 0;
-        in_write_tx!(self, |tx, Db| {
-            for chunk in events.chunks(EVENTS_PER_STATEMENT) {
-                let rows = chunk
-                    .iter()
-                    .map(|e| Ok((micros(e.timestamp), e, to_json("event", e)?)))
-                    .collect::<Result<Vec<_>>>()?;
-                let mut qb = QueryBuilder::<Db>::new(
-                    "INSERT INTO events (case_id, ts, host, kind, analyzer, body, digest) ",
-                );
-                qb.push_values(&rows, |mut b, (ts, e, body)| {
-                    b.push_bind(case_id)
-                        .push_bind(*ts)
-                        .push_bind(e.host.as_deref())
-                        .push_bind(e.kind.as_str())
-                        .push_bind(e.analyzer.as_str())
-                        .push_bind(body.as_str())
-                        .push_bind(event_digest(body));
-                });
-                qb.push(" ON CONFLICT (case_id, digest) DO NOTHING");
-                stored += qb.build().execute(&mut *tx).await?.rows_affected();
-            }
-        });
+        let mut tx = self.begin().await?;
+        let Some(stored) = tx.insert_events(&Scope::all(), case_id, events).await? else {
+            return Err(StoreError::not_found(Entity::Case, case_id));
+        };
+        tx.commit().await?;
         Ok(stored)
     }
 
@@ -208,5 +188,57 @@ impl Store {
                 .map(|row| from_json("event", row.int("id")?, &row.text("body")?))
                 .collect()
         })
+    }
+}
+
+impl Tx {
+    /// Appends `events` to the timeline of case `case_id` if the case is inside `scope` (each
+    /// multi-row `INSERT` selects its rows only when the case is in the scope); `None`
+    /// otherwise. Returns how many were stored; events the case already holds are skipped.
+    pub async fn insert_events(
+        &mut self,
+        scope: &Scope,
+        case_id: i64,
+        events: &[Event],
+    ) -> Result<Option<u64>> {
+        let check = format!(
+            "SELECT c.id FROM cases c WHERE c.id = $1 AND {}",
+            scope_clause("c.client_id", 2)
+        );
+        let mut stored = 0;
+        with_tx!(self, |tx, Db| {
+            if bind_scope!(sqlx::query(&check).bind(case_id), scope)
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_none()
+            {
+                return Ok(None);
+            }
+            for chunk in events.chunks(EVENTS_PER_STATEMENT) {
+                let rows = chunk
+                    .iter()
+                    .map(|e| Ok((micros(e.timestamp), e, to_json("event", e)?)))
+                    .collect::<Result<Vec<_>>>()?;
+                // `VALUES` names its columns column1, column2, … on both backends.
+                let mut qb = QueryBuilder::<Db>::new(
+                    "INSERT INTO events (case_id, ts, host, kind, analyzer, body, digest) \
+                     SELECT column1, column2, column3, column4, column5, column6, column7 FROM (",
+                );
+                qb.push_values(&rows, |mut b, (ts, e, body)| {
+                    b.push_bind(case_id)
+                        .push_bind(*ts)
+                        .push_bind(e.host.as_deref())
+                        .push_bind(e.kind.as_str())
+                        .push_bind(e.analyzer.as_str())
+                        .push_bind(body.as_str())
+                        .push_bind(event_digest(body));
+                });
+                qb.push(") AS v WHERE ");
+                push_case_in_scope(&mut qb, case_id, scope);
+                qb.push(" ON CONFLICT (case_id, digest) DO NOTHING");
+                stored += qb.build().execute(&mut *tx).await?.rows_affected();
+            }
+        });
+        Ok(Some(stored))
     }
 }

@@ -3,8 +3,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
+use crate::access::{Scope, bind_scope, scope_clause};
+use crate::error::{Entity, Result, StoreError};
 use crate::store::{RowExt, Store, from_json, micros, time, to_json, with_pool};
+use crate::tx::{Tx, with_tx};
 
 /// One run of `ir110 triage` over a case's evidence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,27 +53,14 @@ fn run_from_row(row: &impl RowExt) -> Result<RunRecord> {
 }
 
 impl Store {
-    /// Records a triage run. Times are kept to the microsecond.
+    /// Records a triage run. Times are kept to the microsecond. (See [`Tx::record_run`].)
     pub async fn record_run(&self, case_id: i64, run: &TriageRun) -> Result<RunRecord> {
-        self.ensure_case(case_id).await?;
-        let sql = format!(
-            "INSERT INTO triage_runs (case_id, started_at, finished_at, tool_version, inputs, \
-             summary) VALUES ($1, $2, $3, $4, $5, $6) RETURNING {RUN_COLUMNS}"
-        );
-        let inputs = to_json("triage run inputs", &run.inputs)?;
-        let summary = to_json("triage run summary", &run.summary)?;
-        with_pool!(self, |pool, Db| {
-            let row = sqlx::query(&sql)
-                .bind(case_id)
-                .bind(micros(run.started_at))
-                .bind(micros(run.finished_at))
-                .bind(&run.tool_version)
-                .bind(&inputs)
-                .bind(&summary)
-                .fetch_one(pool)
-                .await?;
-            run_from_row(&row)
-        })
+        let mut tx = self.begin().await?;
+        let Some(record) = tx.record_run(&Scope::all(), case_id, run).await? else {
+            return Err(StoreError::not_found(Entity::Case, case_id));
+        };
+        tx.commit().await?;
+        Ok(record)
     }
 
     /// The case's triage runs, oldest first.
@@ -88,6 +77,44 @@ impl Store {
                 .iter()
                 .map(run_from_row)
                 .collect()
+        })
+    }
+}
+
+impl Tx {
+    /// Records a triage run of case `case_id` if the case is inside `scope` (the `INSERT`
+    /// selects the case through the scope); `None` otherwise.
+    pub async fn record_run(
+        &mut self,
+        scope: &Scope,
+        case_id: i64,
+        run: &TriageRun,
+    ) -> Result<Option<RunRecord>> {
+        let sql = format!(
+            "INSERT INTO triage_runs (case_id, started_at, finished_at, tool_version, inputs, \
+             summary) SELECT c.id, $2, $3, $4, $5, $6 FROM cases c WHERE c.id = $1 AND {} \
+             RETURNING {RUN_COLUMNS}",
+            scope_clause("c.client_id", 7)
+        );
+        let inputs = to_json("triage run inputs", &run.inputs)?;
+        let summary = to_json("triage run summary", &run.summary)?;
+        with_tx!(self, |tx, Db| {
+            match bind_scope!(
+                sqlx::query(&sql)
+                    .bind(case_id)
+                    .bind(micros(run.started_at))
+                    .bind(micros(run.finished_at))
+                    .bind(&run.tool_version)
+                    .bind(&inputs)
+                    .bind(&summary),
+                scope
+            )
+            .fetch_optional(&mut *tx)
+            .await?
+            {
+                Some(row) => Ok(Some(run_from_row(&row)?)),
+                None => Ok(None),
+            }
         })
     }
 }

@@ -23,7 +23,7 @@ pub struct Store {
 }
 
 /// The two backends. Each method body is written once and compiled for both by
-/// `with_pool!`/`in_write_tx!`, so the SQL and the behaviour cannot drift apart.
+/// `with_pool!` (and `with_tx!` for a [`Tx`](crate::Tx)), so the SQL and the behaviour cannot drift apart.
 #[derive(Debug, Clone)]
 pub(crate) enum Pool {
     Sqlite(SqlitePool),
@@ -48,33 +48,7 @@ macro_rules! with_pool {
     };
 }
 
-/// Runs `$body` inside a write transaction bound to `$tx` and commits it; an early return (`?`)
-/// rolls back. SQLite transactions start `IMMEDIATE` so that two writers wait for each other
-/// (busy timeout) instead of failing on a read-to-write lock upgrade.
-macro_rules! in_write_tx {
-    ($store:expr, |$tx:ident, $db:ident| $body:expr) => {
-        match &$store.pool {
-            $crate::store::Pool::Sqlite(pool) => {
-                #[allow(dead_code)]
-                type $db = sqlx::Sqlite;
-                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-            $crate::store::Pool::Postgres(pool) => {
-                #[allow(dead_code)]
-                type $db = sqlx::Postgres;
-                let mut $tx = pool.begin().await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-        }
-    };
-}
-
-pub(crate) use {in_write_tx, with_pool};
+pub(crate) use with_pool;
 
 impl Store {
     /// Opens (creating if needed) the store at `url` and brings its schema up to date.

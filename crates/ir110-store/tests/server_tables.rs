@@ -16,7 +16,7 @@ use ir110_model::{
 };
 use ir110_store::{
     Backend, ClientRef, NewAudit, NewCase, NewCustody, NewEvidence, NewQuote, NewTask, QuoteLine,
-    Role, Scope, Store, TokenScope,
+    Role, Scope, Store, TokenScope, TriageRun,
 };
 
 on_every_backend!(
@@ -667,6 +667,13 @@ async fn every_write_carries_the_scope_in_its_statement(db: &TestDb) {
         created_by: "r".into(),
     };
     let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    let run = TriageRun {
+        started_at: t0,
+        finished_at: t0,
+        tool_version: "0".into(),
+        inputs: vec!["evidence".into()],
+        summary: serde_json::json!({}),
+    };
     // A responder granted A only, and an administrator's token narrowed to A.
     let scopes = [Scope::user(w.responder), Scope::all().narrowed(Some(w.a))];
     let mut tx = s.begin().await.unwrap();
@@ -718,6 +725,11 @@ async fn every_write_carries_the_scope_in_its_statement(db: &TestDb) {
         assert!(held.unwrap().is_none());
         let done = tx.set_task_done(scope, task_b, true, "r").await;
         assert!(done.unwrap().is_none());
+        let logged = tx.add_log(scope, case_b, t0, "r", "x").await;
+        assert!(logged.unwrap().is_none());
+        let stored = tx.insert_events(scope, case_b, &events).await;
+        assert!(stored.unwrap().is_none());
+        assert!(tx.record_run(scope, case_b, &run).await.unwrap().is_none());
         let token = tx
             .create_token(scope, w.responder, "t", "d", TokenScope::Upload, Some(w.b))
             .await;
@@ -755,6 +767,7 @@ async fn every_write_carries_the_scope_in_its_statement(db: &TestDb) {
     let tasks_b = s.tasks_in_scope(&all, w.case_b).await.unwrap();
     assert_eq!((tasks_b.len(), tasks_b[0].done_at), (1, None));
     assert!(s.list_log(w.case_b).await.unwrap().is_empty());
+    assert!(s.list_runs(w.case_b).await.unwrap().is_empty());
     assert!(s.token("d").await.unwrap().is_none());
     // Inside the scope the same writes go through.
     for scope in &scopes {
