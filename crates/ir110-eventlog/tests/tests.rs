@@ -553,3 +553,53 @@ fn activity_spraying_and_lateral_movement() {
     // 30 failures, 3 logons, 1 RDP authentication.
     assert_eq!(sink.events.lock().unwrap().len(), 40);
 }
+
+/// Hits the peer comparison (`scripts/parity-hunt.sh`) found ir110 missing, on the real
+/// samples with the real SigmaHQ rules: the trailing blank of `LogonProcessName` ("NtLmSsp ")
+/// and the two "Eventlog Cleared" rules sharing the System channel's index bucket.
+#[test]
+fn peer_parity_hits_on_attack_samples() {
+    let (Some(sigma), Some(evtx)) = (shared("sigma/rules"), shared("evtx/EVTX-ATTACK-SAMPLES"))
+    else {
+        return;
+    };
+    let rules = [
+        sigma.join("windows/builtin/security/account_management/win_security_pass_the_hash_2.yml"),
+        sigma.join("windows/builtin/system/microsoft_windows_eventlog"),
+    ];
+    let (rules, diags) = ir110_sigma::RuleSet::load(&rules, &Default::default());
+    assert!(diags.is_empty(), "{diags:#?}");
+    assert_eq!(rules.counts().rules, 3);
+    let files = [
+        "Lateral Movement/ImpersonateUser-via local Pass The Hash Sysmon and Security.evtx",
+        "Privilege Escalation/privexchange_dirkjan.evtx",
+        "Defense Evasion/DE_104_system_log_cleared.evtx",
+        "Credential Access/Zerologon_CVE-2020-1472_DFIR_System_NetLogon_Error_EventID_5805.evtx",
+    ]
+    .map(|f| evtx.join(f));
+    let hits = std::sync::Mutex::new(Vec::new());
+    read_files(&sources(&files), &ReadOptions::default(), &|b| {
+        for e in &b.events {
+            for m in rules.matches(e) {
+                let id = m.rule.id.clone().unwrap_or_default();
+                hits.lock()
+                    .unwrap()
+                    .push((id[..8].to_owned(), e.record_id.unwrap_or(0)));
+            }
+        }
+    });
+    let mut hits = hits.into_inner().unwrap();
+    hits.sort();
+    let want: Vec<(String, u64)> = [
+        // Important Windows Eventlog Cleared (System channel 104)
+        ("100ef69e", 27_736),
+        ("100ef69e", 63_220),
+        // Pass the Hash Activity 2 (LogonProcessName "NtLmSsp ")
+        ("8eef149c", 65_969),
+        ("8eef149c", 321_446),
+    ]
+    .iter()
+    .map(|(r, n)| ((*r).to_owned(), *n))
+    .collect();
+    assert_eq!(hits, want);
+}
