@@ -7,9 +7,45 @@ use anyhow::{Context as _, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Subcommand;
 use ir110_model::{IncidentType, Phase, Policy, PolicyDecision, Severity};
-use ir110_store::{ClientRef, NewCase};
+use ir110_store::{ClientRef, NewAudit, NewCase, Scope, Store};
 
 use crate::context::Context;
+
+/// The actor of the audit entries the local CLI writes: `cli:<OS user>`, so that the audit log
+/// tells the local door from the server's users (named by their login names).
+pub(crate) fn operator() -> String {
+    format!("cli:{}", super::actor(None))
+}
+
+/// The audit entry "the local operator did `action` on case `case`".
+pub(crate) fn audit_entry(
+    action: &str,
+    case: &ir110_model::Case,
+    detail: serde_json::Value,
+) -> NewAudit {
+    NewAudit {
+        actor: operator(),
+        action: action.to_owned(),
+        object: format!("case:{}", case.id),
+        client_id: Some(case.client_id),
+        case_id: Some(case.id),
+        detail,
+    }
+}
+
+/// Opens the case in one transaction with its audit entry (`case.create` by [`operator`]).
+pub(crate) async fn create_audited(store: &Store, new: NewCase) -> Result<ir110_model::Case> {
+    let client = new.client.clone();
+    let mut tx = store.begin().await?;
+    let Some(case) = tx.create_case(&Scope::all(), new).await? else {
+        anyhow::bail!("client {client:?} not found");
+    };
+    let detail =
+        serde_json::json!({"reference": case.reference, "title": case.title, "types": case.types});
+    tx.audit(&audit_entry("case.create", &case, detail)).await?;
+    tx.commit().await?;
+    Ok(case)
+}
 
 /// Manage cases in the case store.
 #[derive(clap::Args, Debug)]
@@ -148,7 +184,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitCode> {
             if let Some(reference) = reference {
                 new = new.reference(reference);
             }
-            let case = ctx.block_on(store.create_case(new))?;
+            let case = ctx.block_on(create_audited(&store, new))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&case)?);
             } else {
@@ -214,7 +250,19 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitCode> {
         }
         CaseCommand::Phase { case, phase, by } => {
             let case = super::resolve_case(ctx, &store, &case)?;
-            let case = ctx.block_on(store.set_phase(case.id, phase, &super::actor(by)))?;
+            let case = ctx.block_on(async {
+                let mut tx = store.begin().await?;
+                let Some((from, moved)) = tx
+                    .set_phase(&Scope::all(), case.id, phase, &super::actor(by))
+                    .await?
+                else {
+                    anyhow::bail!("case {} not found", case.id);
+                };
+                let detail = serde_json::json!({"from": from, "to": moved.phase});
+                tx.audit(&audit_entry("case.phase", &moved, detail)).await?;
+                tx.commit().await?;
+                Ok(moved)
+            })?;
             println!(
                 "{} {}: {}",
                 case.reference,
@@ -234,7 +282,19 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitCode> {
                 decided_by: Some(decided_by),
                 decided_at: at.unwrap_or_else(Utc::now),
             };
-            let case = ctx.block_on(store.set_policy(case.id, &decision, &super::actor(None)))?;
+            let case = ctx.block_on(async {
+                let mut tx = store.begin().await?;
+                let Some(decided) = tx
+                    .set_policy(&Scope::all(), case.id, &decision, &super::actor(None))
+                    .await?
+                else {
+                    anyhow::bail!("case {} not found", case.id);
+                };
+                let detail = serde_json::json!({"policy": decision.policy, "decided_by": decision.decided_by, "decided_at": decision.decided_at});
+                tx.audit(&audit_entry("case.policy", &decided, detail)).await?;
+                tx.commit().await?;
+                Ok(decided)
+            })?;
             println!(
                 "{} {}: {}",
                 case.reference,
@@ -252,12 +312,20 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitCode> {
             let case = super::resolve_case(ctx, &store, &case)?;
             if let Some(text) = text {
                 let entry = ctx
-                    .block_on(store.add_log(
-                        case.id,
-                        at.unwrap_or_else(Utc::now),
-                        &super::actor(by),
-                        &text,
-                    ))
+                    .block_on(async {
+                        let mut tx = store.begin().await?;
+                        let at = at.unwrap_or_else(Utc::now);
+                        let Some(entry) = tx
+                            .add_log(&Scope::all(), case.id, at, &super::actor(by), &text)
+                            .await?
+                        else {
+                            anyhow::bail!("case {} not found", case.id);
+                        };
+                        let detail = serde_json::json!({"at": entry.at, "actor": entry.actor, "action": entry.action});
+                        tx.audit(&audit_entry("case.log", &case, detail)).await?;
+                        tx.commit().await?;
+                        Ok(entry)
+                    })
                     .context("cannot add to the response log")?;
                 if json {
                     println!("{}", serde_json::to_string_pretty(&entry)?);

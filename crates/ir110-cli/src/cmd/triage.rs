@@ -239,8 +239,6 @@ fn save(
     inputs: &[String],
     report: &Report,
 ) -> Result<()> {
-    ctx.block_on(store.upsert_findings(case.id, &outcome.findings))?;
-    ctx.block_on(store.insert_events(case.id, &outcome.events))?;
     // The full coverage is kept so that `ir110 report` can rebuild the report from the store.
     let summary = serde_json::json!({
         "findings_by_severity": report.summary.findings_by_severity,
@@ -255,14 +253,50 @@ fn save(
         inputs: inputs.to_vec(),
         summary,
     };
-    ctx.block_on(store.record_run(case.id, &run))?;
     let action = ctx.render(
         &Message::new("cli.triage.logged")
             .arg("findings", outcome.findings.len())
             .arg("events", outcome.events.len())
             .arg("inputs", inputs.join(", ")),
     );
-    ctx.block_on(store.add_log(case.id, outcome.finished_at, &super::actor(None), &action))?;
+    // Findings, events, the run, its log line and the audit entry commit together.
+    let scope = ir110_store::Scope::all();
+    ctx.block_on(async {
+        let missing = || anyhow::anyhow!("case {} not found", case.id);
+        let mut tx = store.begin().await?;
+        let summary = tx
+            .upsert_findings(&scope, case.id, &outcome.findings)
+            .await?
+            .ok_or_else(missing)?;
+        let stored = tx
+            .insert_events(&scope, case.id, &outcome.events)
+            .await?
+            .ok_or_else(missing)?;
+        let record = tx
+            .record_run(&scope, case.id, &run)
+            .await?
+            .ok_or_else(missing)?;
+        tx.add_log(
+            &scope,
+            case.id,
+            outcome.finished_at,
+            &super::actor(None),
+            &action,
+        )
+        .await?
+        .ok_or_else(missing)?;
+        let detail = serde_json::json!({
+            "run": record.id,
+            "inputs": inputs,
+            "findings_inserted": summary.inserted,
+            "findings_updated": summary.updated,
+            "events_stored": stored,
+        });
+        tx.audit(&super::case::audit_entry("triage.run", case, detail))
+            .await?;
+        tx.commit().await?;
+        anyhow::Ok(())
+    })?;
     Ok(())
 }
 
