@@ -299,9 +299,18 @@ fn for_each_anomaly(b: &[u8], enc: Encoding, mut f: impl FnMut(usize) -> bool) {
             let mut prev_high = false;
             // Characters from blocks the text otherwise (almost) never uses are what random
             // code units look like: count the high bytes first.
+            // The CJK unified ideographs (U+4E00–U+9FFF) count as one block: Japanese text
+            // uses hundreds of kanji, each of their 82 high bytes rarely.
+            let block = |hi: u8| {
+                usize::from(if (0x4e..=0x9f).contains(&hi) {
+                    0x4e
+                } else {
+                    hi
+                })
+            };
             let mut blocks = [0u32; 256];
             for u in b.chunks_exact(2) {
-                blocks[usize::from(if le { u[1] } else { u[0] })] += 1;
+                blocks[block(if le { u[1] } else { u[0] })] += 1;
             }
             let units = (b.len() / 2) as u32;
             for (k, u) in b.chunks_exact(2).enumerate() {
@@ -310,7 +319,7 @@ fn for_each_anomaly(b: &[u8], enc: Encoding, mut f: impl FnMut(usize) -> bool) {
                 } else {
                     u16::from_be_bytes([u[0], u[1]])
                 };
-                if units >= 512 && blocks[usize::from(v >> 8)] * 500 < units {
+                if units >= 512 && blocks[block((v >> 8) as u8)] * 500 < units {
                     if !f(2 * k) {
                         return;
                     }
