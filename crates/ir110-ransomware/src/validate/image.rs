@@ -105,9 +105,11 @@ fn scan_marker_ok(m: u8) -> bool {
 /// JPEG byte-stuffing violations in a block of scan data (random data has about one per
 /// 260 bytes; real scan data has none).
 pub fn jpeg_stuffing_violations(block: &[u8]) -> usize {
-    block
-        .windows(2)
-        .filter(|w| w[0] == 0xff && !scan_marker_ok(w[1]))
+    let Some(body) = block.len().checked_sub(1).map(|n| &block[..n]) else {
+        return 0;
+    };
+    memchr::memchr_iter(0xff, body)
+        .filter(|&i| !scan_marker_ok(block[i + 1]))
         .count()
 }
 
@@ -177,19 +179,20 @@ pub fn jpeg(c: &Content) -> Check {
             let mut i = 0usize;
             let mut ended = None;
             while i + 1 < chunk.len() {
-                if chunk[i] == 0xff {
-                    let n = chunk[i + 1];
-                    match n {
-                        0x00 | 0xd0..=0xd7 => i += 2,
-                        0xff => i += 1,
-                        _ if scan_marker_ok(n) => {
-                            ended = Some(i);
-                            break;
-                        }
-                        _ => return Check::broken(pos + i as u64, "jpeg-byte-stuffing-violated"),
+                // Jump to the next 0xFF: most entropy-coded bytes are not.
+                match memchr::memchr(0xff, &chunk[i..chunk.len() - 1]) {
+                    Some(k) => i += k,
+                    None => break,
+                }
+                let n = chunk[i + 1];
+                match n {
+                    0x00 | 0xd0..=0xd7 => i += 2,
+                    0xff => i += 1,
+                    _ if scan_marker_ok(n) => {
+                        ended = Some(i);
+                        break;
                     }
-                } else {
-                    i += 1;
+                    _ => return Check::broken(pos + i as u64, "jpeg-byte-stuffing-violated"),
                 }
             }
             match ended {
