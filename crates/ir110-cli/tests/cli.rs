@@ -218,6 +218,41 @@ fn case_round_trip(w: &World) {
     let missing = w.run(&["case", "show", "999"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("ir110 case list"));
+    // First-aid guidance and a collection noted on the case go on the chain too.
+    w.ok(&[
+        "firstaid",
+        "--symptom",
+        "ransomware",
+        "--case",
+        "IR-2026-0042",
+    ]);
+    let source = w.dir.path().join("pc03");
+    let logs = source.join("Windows/System32/winevt/Logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(logs.join("Security.evtx"), b"ElfFile\0 (not a real log)").unwrap();
+    let key = w.dir.path().join("signing.key");
+    w.ok(&["key", "gen", "--key", key.to_str().unwrap()]);
+    w.ok(&[
+        "collect",
+        "--profile",
+        "windows",
+        "--key",
+        key.to_str().unwrap(),
+        "--source",
+        source.to_str().unwrap(),
+        "--out",
+        w.dir.path().join("pkg").to_str().unwrap(),
+        "--case",
+        "IR-2026-0042",
+        "--examiner",
+        "tester",
+    ]);
+    let evidence: Value = serde_json::from_str(&w.ok(&["case", "show", &id, "--json"])).unwrap();
+    assert_eq!(
+        evidence["evidence"].as_array().unwrap().len(),
+        1,
+        "{evidence}"
+    );
     // Every change made through the CLI is on the server's hash chain, by the local operator.
     let audit = w.audit();
     let actions: Vec<&str> = audit.iter().map(|(_, a)| a.as_str()).collect();
@@ -228,7 +263,9 @@ fn case_round_trip(w: &World) {
             "case.phase",
             "case.log",
             "case.policy",
-            "case.create"
+            "case.create",
+            "case.log",
+            "evidence.add"
         ]
     );
     assert!(
@@ -491,11 +528,11 @@ fn demo_end_to_end() {
         report["summary"]["findings_total"].as_u64().unwrap()
     );
     assert_eq!(shown["runs"].as_array().unwrap().len(), 2);
-    // Both triage runs are on the audit chain, which still verifies. (The demo opens its case
-    // through the plain store call, which is not audited.)
+    // Opening the case and both triage runs are on the audit chain, which still verifies.
     assert_eq!(
         w.audit(),
         [
+            ("cli:tester".to_owned(), "case.create".to_owned()),
             ("cli:tester".to_owned(), "triage.run".to_owned()),
             ("cli:tester".to_owned(), "triage.run".to_owned())
         ]

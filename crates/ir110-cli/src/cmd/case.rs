@@ -47,6 +47,27 @@ pub(crate) async fn create_audited(store: &Store, new: NewCase) -> Result<ir110_
     Ok(case)
 }
 
+/// Appends `action` by `actor` to the case's response log in one transaction with its audit
+/// entry (`case.log` by [`operator`]), so every door into the store leaves the same trail.
+pub(crate) async fn log_audited(
+    store: &Store,
+    case: &ir110_model::Case,
+    actor: &str,
+    action: &str,
+) -> Result<ir110_model::LogEntry> {
+    let mut tx = store.begin().await?;
+    let Some(entry) = tx
+        .add_log(&Scope::all(), case.id, Utc::now(), actor, action)
+        .await?
+    else {
+        anyhow::bail!("case {} not found", case.id);
+    };
+    let detail = serde_json::json!({"at": entry.at, "actor": entry.actor, "action": entry.action});
+    tx.audit(&audit_entry("case.log", case, detail)).await?;
+    tx.commit().await?;
+    Ok(entry)
+}
+
 /// Manage cases in the case store.
 #[derive(clap::Args, Debug)]
 pub struct Args {

@@ -84,7 +84,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitCode> {
             decided_by: Some("総務部 山田".to_owned()),
             decided_at: Utc::now(),
         });
-        let case = ctx.block_on(store.create_case(new))?;
+        let case = ctx.block_on(super::case::create_audited(&store, new))?;
         Some(case.id.to_string())
     };
     crate::cmd::triage::triage(

@@ -306,7 +306,6 @@ fn register_in_store(
     )
     .sha256(summary.manifest_sha256.clone())
     .size(summary.counts.bytes);
-    let item = ctx.block_on(store.add_evidence(&new)).ok()?;
     let action = format!(
         "collect: {} → {} ({} files, manifest SHA-256 {})",
         args.source.display(),
@@ -314,8 +313,28 @@ fn register_in_store(
         summary.counts.copied,
         summary.manifest_sha256
     );
-    // The log line is a convenience; the evidence item above is the record.
-    let _ = ctx.block_on(store.add_log(case.id, chrono::Utc::now(), &args.examiner, &action));
+    // The item, its response-log line and its audit entry commit together or not at all.
+    let item = ctx
+        .block_on(async {
+            let scope = ir110_store::Scope::all();
+            let mut tx = store.begin().await?;
+            let Some(item) = tx.add_evidence(&scope, &new).await? else {
+                anyhow::bail!("case {} not found", case.id);
+            };
+            tx.add_log(&scope, case.id, chrono::Utc::now(), &args.examiner, &action)
+                .await?;
+            let detail = serde_json::json!({
+                "evidence": item.id,
+                "label": item.label,
+                "sha256": item.sha256,
+                "location": item.location,
+            });
+            tx.audit(&super::case::audit_entry("evidence.add", &case, detail))
+                .await?;
+            tx.commit().await?;
+            Ok(item)
+        })
+        .ok()?;
     Some(item.id)
 }
 

@@ -65,7 +65,12 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitCode> {
         let case = super::resolve_case(ctx, &store, &case)?;
         let names: Vec<&str> = symptoms.iter().map(|s| s.as_str()).collect();
         let action = format!("firstaid guidance given: {}", names.join(", "));
-        ctx.block_on(store.add_log(case.id, chrono::Utc::now(), &super::actor(None), &action))?;
+        ctx.block_on(super::case::log_audited(
+            &store,
+            &case,
+            &super::actor(None),
+            &action,
+        ))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -118,7 +118,12 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitCode> {
                         .join(", "),
                 ),
         );
-        ctx.block_on(store.add_log(case.id, chrono::Utc::now(), &super::actor(None), &action))?;
+        ctx.block_on(super::case::log_audited(
+            store,
+            case,
+            &super::actor(None),
+            &action,
+        ))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -228,7 +228,12 @@ fn scan(args: ScanArgs, ctx: &Context) -> Result<ExitCode> {
             findings.len(),
             events.len()
         );
-        ctx.block_on(store.add_log(case.id, chrono::Utc::now(), &super::actor(None), &action))?;
+        ctx.block_on(super::case::log_audited(
+            &store,
+            &case,
+            &super::actor(None),
+            &action,
+        ))?;
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
