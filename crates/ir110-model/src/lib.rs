@@ -19,6 +19,7 @@ mod analyzer;
 mod case;
 mod event;
 mod finding;
+pub mod line_blocks;
 mod message;
 
 pub use analyzer::{

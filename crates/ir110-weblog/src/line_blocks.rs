@@ -1,75 +1,9 @@
-//! Reading a log stream in large blocks of whole lines, so that the lines of several blocks
-//! can be parsed in parallel while memory stays bounded by one batch of blocks.
+//! The W3C layout in force across blocks of an access log (blocks themselves are cut by
+//! `ir110_model::line_blocks`, shared with the other line-oriented analyzers).
 
-use std::io::{ErrorKind, Read};
+pub(crate) use ir110_model::line_blocks::{BLOCK_BYTES, next_block};
 
 use crate::access_log::AccessLayout;
-
-/// Target size of one block (whole lines, so a little more or less).
-pub(crate) const BLOCK_BYTES: usize = 4 << 20;
-/// Longest line kept whole; a longer one is cut (and will not parse).
-const MAX_LINE: usize = 64 << 20;
-
-/// Reads the next block of whole lines: `carry` (the unfinished line of the previous read)
-/// plus at least `BLOCK_BYTES`, cut after the last newline. At end of input the rest is
-/// returned even without a final newline. On a read error the whole lines read so far are
-/// returned with the error; the unfinished line is dropped, as a line reader would.
-pub(crate) fn next_block<R: Read>(
-    reader: &mut R,
-    carry: &mut Vec<u8>,
-    block_bytes: usize,
-    spare: Option<Vec<u8>>,
-) -> (Option<Vec<u8>>, Option<std::io::Error>) {
-    let block_bytes = block_bytes.clamp(1, MAX_LINE);
-    // A recycled buffer: no fresh pages to fault in and zero for every block.
-    let mut buf = spare.unwrap_or_default();
-    buf.clear();
-    buf.reserve(block_bytes.max(carry.len()) + (64 << 10));
-    buf.extend_from_slice(carry);
-    carry.clear();
-    let mut eof = false;
-    let mut error = None;
-    let mut scanned = 0;
-    loop {
-        let filled = buf.len();
-        if filled >= block_bytes {
-            // Enough: stop at a newline, or keep going for a very long line.
-            if memchr::memchr(b'\n', &buf[scanned..]).is_some() || filled >= MAX_LINE {
-                break;
-            }
-            scanned = filled;
-        }
-        let want = block_bytes.saturating_sub(filled).max(64 << 10) as u64;
-        // `read_to_end` on a `take` appends without zero-filling first, and keeps what it
-        // read before an error.
-        match reader.by_ref().take(want).read_to_end(&mut buf) {
-            Ok(n) if (n as u64) < want => {
-                eof = true;
-                break;
-            }
-            Ok(_) => {}
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => {
-                error = Some(e);
-                break;
-            }
-        }
-    }
-    if eof && error.is_none() {
-        return ((!buf.is_empty()).then_some(buf), None);
-    }
-    match memchr::memrchr(b'\n', &buf) {
-        Some(nl) => {
-            if error.is_none() {
-                carry.extend_from_slice(&buf[nl + 1..]);
-            }
-            buf.truncate(nl + 1);
-            (Some(buf), error)
-        }
-        None if error.is_none() => (Some(buf), None), // MAX_LINE reached: cut here.
-        None => (None, error),
-    }
-}
 
 /// The layout in force after `block`, given the one at its start: the last W3C `#Fields:`
 /// line in it wins (what matters for parsing; "combined" and "not yet known" parse alike).
