@@ -17,7 +17,11 @@ pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 /// An epoch timestamp: seconds, or milli-/micro-/nanoseconds recognised by magnitude
 /// (FortiGate `eventtime` became nanoseconds in FortiOS 6.2+).
 pub(crate) fn parse_epoch(s: &str) -> Option<f64> {
-    let v: f64 = s.trim().parse().ok()?;
+    scale_epoch(s.trim().parse().ok()?)
+}
+
+/// `parse_epoch`'s magnitude rule on an already parsed number.
+pub(crate) fn scale_epoch(v: f64) -> Option<f64> {
     if !v.is_finite() || v < 0.0 {
         return None;
     }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::flow::{Destination, FlowRecord};
 use crate::formats::Parsed;
-use crate::timestamps::{parse_datetime, parse_epoch};
+use crate::timestamps::{parse_datetime, parse_epoch, scale_epoch};
 
 /// Column positions from the `#fields` header of a TSV conn.log.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -119,22 +119,6 @@ pub(crate) fn parse_tsv_fast(line: &[u8], cols: &ZeekColumns) -> Option<FlowReco
         bytes_out: int(opt(cols.orig_bytes))?,
         bytes_in: int(opt(cols.resp_bytes))?,
         country: None,
-    })
-}
-
-/// `parse_epoch`'s magnitude rule on an already parsed number.
-fn scale_epoch(v: f64) -> Option<f64> {
-    if !v.is_finite() || v < 0.0 {
-        return None;
-    }
-    Some(if v > 1e17 {
-        v / 1e9
-    } else if v > 1e14 {
-        v / 1e6
-    } else if v > 1e11 {
-        v / 1e3
-    } else {
-        v
     })
 }
 
