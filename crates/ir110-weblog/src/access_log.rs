@@ -94,7 +94,7 @@ pub(crate) fn parse_combined(line: &str) -> Option<HttpRequest> {
 
 /// [`parse_combined`] without allocating: the view, the response bytes and the referer.
 pub(crate) fn parse_combined_view(line: &str) -> Option<(RequestView<'_>, u64, &str)> {
-    let open = line.find(" [")?;
+    let open = find_space_bracket(line.as_bytes())?;
     // `vhost:port host ident user` or `host ident user`.
     let mut head = line[..open].split(' ');
     let (a, b) = (head.next()?, head.next()?);
@@ -104,7 +104,7 @@ pub(crate) fn parse_combined_view(line: &str) -> Option<(RequestView<'_>, u64, &
         _ => return None,
     };
     let rest = &line[open + 2..];
-    let close = rest.find(']')?;
+    let close = memchr::memchr(b']', rest.as_bytes())?;
     let ts = parse_clf_time(&rest[..close])?;
     let rest = rest[close + 1..].trim_start().strip_prefix('"')?;
     let (request, rest) = quoted(rest)?;
@@ -128,7 +128,10 @@ pub(crate) fn parse_combined_view(line: &str) -> Option<(RequestView<'_>, u64, &
         .strip_prefix('"')
         .and_then(quoted)
         .map_or("", |(ua, _)| ua);
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let (path, query) = match memchr::memchr(b'?', target.as_bytes()) {
+        Some(q) => (&target[..q], &target[q + 1..]),
+        None => (target, ""),
+    };
     Some((
         RequestView {
             ts,
@@ -142,6 +145,20 @@ pub(crate) fn parse_combined_view(line: &str) -> Option<(RequestView<'_>, u64, &
         bytes,
         referer,
     ))
+}
+
+/// Position of the first `" ["`, as `str::find(" [")` gives it, without building a
+/// substring searcher for every line (that was a visible share of the parse).
+fn find_space_bracket(b: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = memchr::memchr(b'[', &b[from..]) {
+        let at = from + i;
+        if at > 0 && b[at - 1] == b' ' {
+            return Some(at - 1);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 const MONTHS: [&[u8; 3]; 12] = [
@@ -227,6 +244,23 @@ pub(crate) fn parse_w3c(line: &str, fields: &[String]) -> Option<HttpRequest> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn space_bracket_search_matches_str_find() {
+        for s in [
+            "",
+            "[",
+            " [",
+            "a [b",
+            "[a [b",
+            "a[b c [d",
+            "a[b",
+            "[[ [",
+            "日本 [x",
+        ] {
+            assert_eq!(find_space_bracket(s.as_bytes()), s.find(" ["), "{s:?}");
+        }
+    }
 
     #[test]
     fn combined_and_w3c() {
