@@ -1,8 +1,13 @@
 //! Speed benchmark: files/s on many small files and bytes/s on large ones, against a plain
 //! walk, reading every byte (`cat`), and reading exactly the bytes the scanner reads.
-//! `cargo run --release -p ir110-ransomware --example speed -- DIR [SMALL_FILES]`
+//! `cargo run --release -p ir110-ransomware --example speed -- DIR [SMALL_FILES] [--cold] [--tree small|large]`
 //! Creates DIR/small (sample documents) and DIR/large (4 × 128 MiB + one sparse 8 GiB file) on
-//! first use. Prints Markdown; each figure is the median of 3 warm-cache runs.
+//! first use. Prints Markdown; each figure is the median of 3 runs, warm cache by default (one
+//! untimed run first). With `--cold`, the page cache is emptied before every timed run of every
+//! contender: `echo 3 > /proc/sys/vm/drop_caches` (page cache, dentries and inodes; needs root),
+//! or, when that write fails, `posix_fadvise(DONTNEED)` on every file (file data only: the
+//! directory entries and inodes stay cached, so the walk is still warm). The method used is
+//! printed. A client's share or an evidence disk is normally cold.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -81,13 +86,70 @@ fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-/// Median wall time and median CPU time of 3 warm runs, and the last result.
-fn time(f: &dyn Fn() -> u64) -> (f64, f64, u64) {
+/// How the cache is prepared before each timed run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cache {
+    /// One untimed run first; nothing between runs.
+    Warm,
+    /// `echo 3 > /proc/sys/vm/drop_caches` before every timed run.
+    DropCaches,
+    /// `posix_fadvise(DONTNEED)` on every file before every timed run.
+    Fadvise,
+}
+
+impl Cache {
+    fn name(self) -> &'static str {
+        match self {
+            Cache::Warm => "warm",
+            Cache::DropCaches => "cold (drop_caches = 3 before each run)",
+            Cache::Fadvise => {
+                "cold (posix_fadvise DONTNEED per file before each run; dentries and inodes stay cached)"
+            }
+        }
+    }
+
+    /// Picks the cold method that works here.
+    fn cold() -> Cache {
+        // Dirty pages of a freshly built tree cannot be dropped: write them first.
+        let _ = std::process::Command::new("sync").status();
+        if std::fs::write("/proc/sys/vm/drop_caches", "3\n").is_ok() {
+            Cache::DropCaches
+        } else {
+            Cache::Fadvise
+        }
+    }
+
+    /// Empties the cache of `files` (untimed).
+    fn prepare(self, files: &[PathBuf]) {
+        match self {
+            Cache::Warm => {}
+            Cache::DropCaches => {
+                if std::fs::write("/proc/sys/vm/drop_caches", "3\n").is_err() {
+                    eprintln!("drop_caches failed between runs");
+                }
+            }
+            Cache::Fadvise => {
+                for p in files {
+                    if let Ok(f) = std::fs::File::open(p) {
+                        let _ = rustix::fs::fadvise(&f, 0, None, rustix::fs::Advice::DontNeed);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Median wall time and median CPU time of 3 runs, and the last result. Warm: one untimed run
+/// first; cold: the cache of `files` is emptied before every timed run.
+fn time(cache: Cache, files: &[PathBuf], f: &dyn Fn() -> u64) -> (f64, f64, u64) {
     let mut times = Vec::new();
     let mut cpu = Vec::new();
     let mut out = 0;
-    f(); // warm the cache
+    if cache == Cache::Warm {
+        f();
+    }
     for _ in 0..3 {
+        cache.prepare(files);
         let c = cpu_seconds();
         let t = Instant::now();
         out = f();
@@ -115,23 +177,38 @@ fn par_each(paths: &[PathBuf], f: &(dyn Fn(&Path) -> u64 + Sync)) -> u64 {
 }
 
 fn main() -> std::io::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
+    let mut args: Vec<String> = Vec::new();
+    let mut cold = false;
+    let mut only: Option<String> = None;
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--cold" => cold = true,
+            "--tree" => only = it.next(),
+            _ => args.push(a),
+        }
+    }
     let dir = PathBuf::from(
-        args.get(1)
+        args.first()
             .cloned()
             .unwrap_or_else(|| "/tmp/ir110-speed".into()),
     );
-    let small: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20_000);
+    let small: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(20_000);
     build(&dir, small)?;
+    let cache = if cold { Cache::cold() } else { Cache::Warm };
+    println!("Cache: {}.\n", cache.name());
     let opts = ScanOptions {
         threads: 2,
         ..ScanOptions::default()
     };
     println!(
-        "| tree | files | bytes | plain walk | cat (all bytes) | read plan only | scan | scan ÷ read plan | scan ÷ cat | CPU s: cat / read plan / scan |"
+        "| tree | files | bytes | plain walk | cat (all bytes) | read plan only | scan | scan ÷ read plan | scan ÷ cat | CPU s: walk / cat / read plan / scan |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for sub in ["small", "large"] {
+        if only.as_deref().is_some_and(|o| o != sub) {
+            continue;
+        }
         let root = dir.join(sub);
         let list = files(&root);
         let size: u64 = list
@@ -139,9 +216,9 @@ fn main() -> std::io::Result<()> {
             .filter_map(|p| std::fs::metadata(p).ok())
             .map(|m| m.len())
             .sum();
-        let (walk, _, n) = time(&|| files(&root).len() as u64);
+        let (walk, walk_cpu, n) = time(cache, &list, &|| files(&root).len() as u64);
         // `cat`: read every byte (the sparse file included, as cat would).
-        let (cat, cat_cpu, _) = time(&|| {
+        let (cat, cat_cpu, _) = time(cache, &list, &|| {
             par_each(&list, &|p| {
                 thread_local! {
                     // One buffer per thread, as `cat` has (allocating per file would slow it).
@@ -164,7 +241,7 @@ fn main() -> std::io::Result<()> {
             })
         });
         let plan = ReadPlan::default();
-        let (planned, plan_cpu, plan_bytes) = time(&|| {
+        let (planned, plan_cpu, plan_bytes) = time(cache, &list, &|| {
             par_each(&list, &|p| {
                 std::fs::metadata(p)
                     .ok()
@@ -172,7 +249,7 @@ fn main() -> std::io::Result<()> {
                     .map_or(0, |c| c.bytes_read())
             })
         });
-        let (sc, sc_cpu, scanned) = time(&|| {
+        let (sc, sc_cpu, scanned) = time(cache, &list, &|| {
             scan(std::slice::from_ref(&root), &opts, &|_| {})
                 .total
                 .files
@@ -186,7 +263,7 @@ fn main() -> std::io::Result<()> {
             }
         };
         println!(
-            "| {sub} | {n} | {size} (read by scan: {plan_bytes}) | {:.2} s ({}) | {:.2} s ({}) | {:.2} s | {:.2} s ({}) | {:.2} | {:.2} | {cat_cpu:.2} / {plan_cpu:.2} / {sc_cpu:.2} |",
+            "| {sub} | {n} | {size} (read by scan: {plan_bytes}) | {:.2} s ({}) | {:.2} s ({}) | {:.2} s | {:.2} s ({}) | {:.2} | {:.2} | {walk_cpu:.2} / {cat_cpu:.2} / {plan_cpu:.2} / {sc_cpu:.2} |",
             walk,
             rate(walk),
             cat,
