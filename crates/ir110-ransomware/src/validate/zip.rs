@@ -186,6 +186,11 @@ pub fn check_member(
         return Ok(false);
     };
     *budget -= m.usize;
+    // Fast path for the common case (an intact member); the streaming path below decides
+    // every other case, so failures are named as before.
+    if m.method == 8 && inflater.verify_whole(data, m.usize as usize, m.crc) {
+        return Ok(true);
+    }
     let mut hasher = crc32fast::Hasher::new();
     if m.method == 0 {
         hasher.update(data);
