@@ -27,7 +27,8 @@ use crate::formats::mapped_csv::CsvMapping;
 use crate::formats::{LineParser, LogFormat};
 use crate::geoip::GeoIp;
 use crate::ingest_blocks::{
-    BLOCK_BYTES, BlockOut, DayOut, DestKey, PairKey, Shard, apply_batch, next_block, parse_block,
+    BLOCK_BYTES, BlockOut, DayOut, DestKey, PairKey, Rec, Shard, apply_batch, next_block,
+    parse_block,
 };
 use crate::pair_state::{Loc, PairState};
 use crate::{ANALYZER_ID, NetError};
@@ -330,6 +331,7 @@ impl NetAnalysis {
         let mut first_bad = None;
         let mut pending = (!first.is_empty()).then_some(first);
         let mut spares: Vec<Vec<u8>> = Vec::new();
+        let mut spare_recs: Vec<Vec<Vec<Rec>>> = Vec::new();
         loop {
             // A batch: blocks with the parser state at each block's start.
             let mut batch: Vec<(Vec<u8>, LineParser)> = Vec::with_capacity(batch_blocks);
@@ -354,9 +356,14 @@ impl NetAnalysis {
             if batch.is_empty() {
                 break;
             }
-            let outs: Vec<BlockOut> = batch
-                .par_iter()
-                .map(|(block, p)| parse_block(block, p.clone(), offset, shards))
+            let spare: Vec<Vec<Vec<Rec>>> = batch
+                .iter()
+                .map(|_| spare_recs.pop().unwrap_or_default())
+                .collect();
+            let inputs: Vec<_> = batch.iter().zip(spare).collect();
+            let outs: Vec<BlockOut> = inputs
+                .into_par_iter()
+                .map(|((block, p), spare)| parse_block(block, p.clone(), offset, shards, spare))
                 .collect();
             let mut bases = Vec::with_capacity(outs.len());
             for out in &outs {
@@ -377,6 +384,7 @@ impl NetAnalysis {
                 self.options.max_pairs,
             );
             progress(outs.iter().map(|o| o.bytes).sum());
+            spare_recs.extend(outs.into_iter().map(|o| o.recs));
             spares.extend(batch.into_iter().map(|(b, _)| b));
         }
         if let Some(e) = io_error {
@@ -408,7 +416,7 @@ impl NetAnalysis {
     fn merge_shards(&mut self) {
         self.shards
             .par_iter_mut()
-            .for_each(|s| s.pairs.values_mut().for_each(PairState::flush));
+            .for_each(|s| s.pairs.iter_mut().for_each(|(_, p)| p.flush()));
         let mut names: FxHashMap<Box<str>, u32> = FxHashMap::default();
         for shard in std::mem::take(&mut self.shards) {
             let remap: Vec<u32> = shard
@@ -861,5 +869,20 @@ mod tests {
         assert_eq!(whole.beacons[0].dst, "203.0.113.9");
         assert_eq!(run(4 << 10), whole);
         assert_eq!(run(100_003), whole);
+        // With a pair bound small enough to prune, batches mix grouped and one-by-one
+        // application (see `Shard::apply`); the report still does not depend on blocks.
+        let run_bounded = |block: usize| {
+            let mut a = NetAnalysis::new(NetOptions {
+                max_pairs: 40,
+                ..NetOptions::default()
+            });
+            a.block_bytes = block;
+            a.ingest(log.as_bytes(), SourceRef::file("conn.log"), &|_| {});
+            a.finish()
+        };
+        let bounded = run_bounded(64 << 20);
+        assert!(bounded.pairs_pruned > 0);
+        assert_eq!(run_bounded(4 << 10), bounded);
+        assert_eq!(run_bounded(100_003), bounded);
     }
 }

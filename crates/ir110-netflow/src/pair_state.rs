@@ -163,7 +163,7 @@ pub(crate) struct Loc {
 }
 
 /// Everything kept about one (source, destination, port) pair.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct PairState {
     pub(crate) conns: u64,
     pub(crate) first_ts: f64,

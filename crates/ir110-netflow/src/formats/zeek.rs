@@ -66,19 +66,28 @@ pub(crate) fn parse_tsv_fast(line: &[u8], cols: &ZeekColumns) -> Option<FlowReco
     if last >= bounds.len() {
         return None;
     }
-    // One pass over the bytes up to the last needed column: fields are short (a dozen
-    // bytes), so a plain loop beats a memchr call per field.
+    // Tabs found a word (8 bytes) at a time with a branch-free byte compare, then taken
+    // one at a time up to the last needed column: fields are short (a dozen bytes), so
+    // this beats both a memchr call per field and a branch per byte.
     let mut start = 0;
     let mut n = 0;
-    for (i, &c) in line.iter().enumerate() {
-        if c == b'\t' {
+    let mut base = 0;
+    'words: while base < line.len() {
+        let end = line.len().min(base + 8);
+        let mut word = [0u8; 8];
+        word[..end - base].copy_from_slice(&line[base..end]);
+        let mut tabs = tab_bytes(u64::from_le_bytes(word));
+        while tabs != 0 {
+            let i = base + (tabs.trailing_zeros() / 8) as usize;
             bounds[n] = (start, i);
             n += 1;
             if n > last {
-                break;
+                break 'words;
             }
             start = i + 1;
+            tabs &= tabs - 1;
         }
+        base = end;
     }
     if n <= last {
         bounds[n] = (start, line.len());
@@ -120,6 +129,14 @@ pub(crate) fn parse_tsv_fast(line: &[u8], cols: &ZeekColumns) -> Option<FlowReco
         bytes_in: int(opt(cols.resp_bytes))?,
         country: None,
     })
+}
+
+/// The high bit of every byte of `word` that is a tab, and no other bit: exact, as no
+/// carry crosses a byte (`(b & 0x7f) + 0x7f` is at most `0xfe`).
+fn tab_bytes(word: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let x = word ^ 0x0909_0909_0909_0909; // tabs become zero bytes
+    !(((x & LOW7) + LOW7) | x) & !LOW7
 }
 
 /// A plain decimal `digits[.digits]` whose digits form an integer below 2^53, exactly as
@@ -241,6 +258,37 @@ pub(crate) fn parse_tsv<'a>(line: &'a str, cols: &ZeekColumns) -> Parsed<'a> {
 mod fast_path_tests {
     use super::*;
 
+    /// Every data line of a synthetic conn.log (tabs at every alignment of the word-wise
+    /// search) gives the same record on both paths.
+    #[test]
+    fn fast_path_matches_general_path_on_a_whole_log() {
+        let spec = crate::TrafficSpec {
+            seed: 3,
+            start: 1_735_657_200,
+            days: 20,
+            hosts: 10,
+            normal_pairs: 100,
+            pollers: 1,
+            beacons: Vec::new(),
+        };
+        let log = crate::synthesize_conn_log(&spec);
+        let header = log.lines().find(|l| l.starts_with("#fields")).unwrap();
+        let cols = ZeekColumns::from_header(header).unwrap();
+        let mut checked = 0;
+        for line in log.lines().filter(|l| !l.starts_with('#')) {
+            let Parsed::Record(general) = parse_tsv(line, &cols) else {
+                panic!("{line}")
+            };
+            assert_eq!(
+                parse_tsv_fast(line.as_bytes(), &cols),
+                Some(general),
+                "{line}"
+            );
+            checked += 1;
+        }
+        assert!(checked > 1000, "{checked}");
+    }
+
     /// The fast path agrees with the general one field for field, and defers what it
     /// does not handle.
     #[test]
@@ -273,6 +321,15 @@ mod fast_path_tests {
             "1735657383.6\tCx\t10.1.0.9",
         ] {
             assert_eq!(parse_tsv_fast(line.as_bytes(), &cols), None, "{line}");
+        }
+        for word in [0u64, u64::MAX, 0x0909_0909_0909_0909, 0x8909_0989_0009_0a08] {
+            let expected = word
+                .to_le_bytes()
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b == b'\t')
+                .fold(0u64, |m, (i, _)| m | 0x80 << (8 * i));
+            assert_eq!(tab_bytes(word), expected, "{word:#x}");
         }
         assert_eq!(parse_decimal(b"1735657383.682668"), Some(1735657383.682668));
         assert_eq!(parse_decimal(b"0.30000000000000"), Some(0.3));
