@@ -46,7 +46,7 @@ pub fn detect(b: &[u8]) -> Option<Encoding> {
         start += 1;
     }
     let inner = &b[start..];
-    match std::str::from_utf8(inner) {
+    match simdutf8::compat::from_utf8(inner) {
         Ok(_) => return Some(Encoding::Utf8),
         Err(e) if e.error_len().is_none() => return Some(Encoding::Utf8),
         Err(_) => {}
@@ -130,7 +130,8 @@ const WINDOW: usize = 64;
 
 /// Whether the 8 bytes at `b[i..]` are all printable ASCII (0x20..0x7f, plus 0x7f unless
 /// `no_del`): no encoding here finds an anomaly in them. Most of a text file passes this test,
-/// so the byte-by-byte decoders below run only around non-ASCII characters.
+/// so the byte-by-byte decoders below run only around non-ASCII characters. They try it only
+/// at an ASCII byte: inside a run of double-byte characters it would fail every time.
 #[inline]
 fn ascii_run(b: &[u8], i: usize, no_del: bool) -> bool {
     let Some(chunk) = b.get(i..i + 8) else {
@@ -163,7 +164,7 @@ fn for_each_anomaly(b: &[u8], enc: Encoding, mut f: impl FnMut(usize) -> bool) {
             // the end.
             let mut i = 0;
             while i < b.len() {
-                if ascii_run(b, i, false) {
+                if b[i] < 0x80 && ascii_run(b, i, false) {
                     i += 8;
                     continue;
                 }
@@ -225,7 +226,7 @@ fn for_each_anomaly(b: &[u8], enc: Encoding, mut f: impl FnMut(usize) -> bool) {
         Encoding::ShiftJis => {
             let mut i = 0;
             while i < b.len() {
-                if ascii_run(b, i, false) {
+                if b[i] < 0x80 && ascii_run(b, i, false) {
                     i += 8;
                     continue;
                 }
@@ -252,7 +253,7 @@ fn for_each_anomaly(b: &[u8], enc: Encoding, mut f: impl FnMut(usize) -> bool) {
         Encoding::EucJp => {
             let mut i = 0;
             while i < b.len() {
-                if ascii_run(b, i, false) {
+                if b[i] < 0x80 && ascii_run(b, i, false) {
                     i += 8;
                     continue;
                 }
@@ -281,7 +282,7 @@ fn for_each_anomaly(b: &[u8], enc: Encoding, mut f: impl FnMut(usize) -> bool) {
         Encoding::Legacy => {
             let mut i = 0;
             while i < b.len() {
-                if ascii_run(b, i, true) {
+                if b[i] < 0x80 && ascii_run(b, i, true) {
                     i += 8;
                     continue;
                 }
@@ -356,10 +357,27 @@ fn is_ctrl(x: u8) -> bool {
         & (x != 0x1a)
 }
 
+/// Control characters in a window of at most 64 bytes. Most windows of text have a line end
+/// but no other byte below 0x20, so the exact count runs only where some byte below 0x20 is
+/// neither CR nor LF; the test is a fixed-width pass the compiler vectorises.
+#[inline]
+fn ctrl_count(chunk: &[u8]) -> u16 {
+    let suspicious = chunk.iter().fold(0u8, |a, &x| {
+        a | u8::from((x < 0x20) & (x != b'\n') & (x != b'\r'))
+    });
+    if suspicious == 0 {
+        return 0;
+    }
+    chunk.iter().map(|&x| u16::from(is_ctrl(x))).sum::<u16>()
+}
+
 /// How much of `b` is valid UTF-8 when the only fault is a character cut at the end (a block
 /// cut anywhere); `None` when an invalid sequence comes earlier.
 fn utf8_valid_prefix(b: &[u8]) -> Option<usize> {
-    match std::str::from_utf8(b) {
+    // simdutf8's `compat` check reports `valid_up_to` and `error_len` exactly as
+    // `std::str::from_utf8` does, with SIMD (runtime-detected AVX2/SSE4.2) also on
+    // non-ASCII text, where the standard library's check goes byte by byte.
+    match simdutf8::compat::from_utf8(b) {
         Ok(_) => Some(b.len()),
         Err(e) if e.error_len().is_none() => Some(e.valid_up_to()),
         Err(_) => None,
@@ -375,7 +393,7 @@ fn window_counts(b: &[u8], enc: Encoding, utf8: Option<usize>) -> (Vec<u16>, usi
         // Valid UTF-8 (the common case) has only control characters to count.
         if let Some(valid) = utf8 {
             for (w, chunk) in b[..valid].chunks(WINDOW).enumerate() {
-                let n = chunk.iter().map(|&x| u16::from(is_ctrl(x))).sum::<u16>();
+                let n = ctrl_count(chunk);
                 counts[w] = n;
                 total += usize::from(n);
             }
@@ -398,7 +416,11 @@ fn window_counts(b: &[u8], enc: Encoding, utf8: Option<usize>) -> (Vec<u16>, usi
 fn count_upto(b: &[u8], enc: Encoding, limit: usize, utf8: Option<usize>) -> usize {
     if enc == Encoding::Utf8 {
         if let Some(valid) = utf8 {
-            return b[..valid].iter().filter(|&&x| is_ctrl(x)).count() + (b.len() - valid);
+            return b[..valid]
+                .chunks(WINDOW)
+                .map(|c| usize::from(ctrl_count(c)))
+                .sum::<usize>()
+                + (b.len() - valid);
         }
     }
     let mut n = 0usize;
@@ -527,4 +549,62 @@ pub fn analyse(c: &Content) -> Option<TextAnalysis> {
         anomalies,
         examined,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast paths count exactly what the plain definitions count.
+    #[test]
+    fn fast_paths_match_plain_definitions() {
+        let mut samples: Vec<Vec<u8>> = vec![
+            "請求書 2026-04\r\n合計,1200\t円\n".repeat(40).into_bytes(),
+            b"a\x01b\x0c\x1b\x00c\x7f\r\n".repeat(30),
+            Vec::new(),
+        ];
+        let mut x = 0x1234_5678u32;
+        samples.push(
+            (0..5000)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 17;
+                    x ^= x << 5;
+                    (x >> 24) as u8
+                })
+                .collect(),
+        );
+        let text = "日本語のテキスト".as_bytes();
+        samples.push(text[..text.len() - 1].to_vec());
+        let mut bad = text.to_vec();
+        bad[4] = 0xff;
+        samples.push(bad);
+        for b in &samples {
+            let plain = match std::str::from_utf8(b) {
+                Ok(_) => Some(b.len()),
+                Err(e) if e.error_len().is_none() => Some(e.valid_up_to()),
+                Err(_) => None,
+            };
+            assert_eq!(utf8_valid_prefix(b), plain);
+            for w in b.chunks(WINDOW) {
+                let n = w.iter().filter(|&&x| is_ctrl(x)).count();
+                assert_eq!(usize::from(ctrl_count(w)), n);
+            }
+            for enc in [
+                Encoding::Utf8,
+                Encoding::ShiftJis,
+                Encoding::EucJp,
+                Encoding::Legacy,
+            ] {
+                let (counts, total) = window_counts(b, enc, None);
+                let mut n = 0usize;
+                for_each_anomaly(b, enc, |_| {
+                    n += 1;
+                    true
+                });
+                assert_eq!(total, n, "{enc:?}");
+                assert_eq!(counts.iter().map(|&c| usize::from(c)).sum::<usize>(), n);
+            }
+        }
+    }
 }
