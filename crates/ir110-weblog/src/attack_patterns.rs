@@ -277,9 +277,10 @@ pub(crate) fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The normalised target matched against the patterns.
-fn normalise_parts(path: &str, query: &str) -> String {
-    let mut raw = String::with_capacity(path.len() + query.len() + 1);
+/// The normalised target matched against the patterns, written into `raw` (a buffer the
+/// caller reuses: this runs for every log line).
+fn normalise_parts_into(path: &str, query: &str, raw: &mut String) {
+    raw.clear();
     raw.push_str(path);
     if !query.is_empty() {
         raw.push('?');
@@ -287,15 +288,17 @@ fn normalise_parts(path: &str, query: &str) -> String {
     }
     // Most requests carry no escapes: skip the decoding passes for them.
     if raw.contains(['%', '+']) {
-        raw = percent_decode(&raw);
+        *raw = percent_decode(raw);
         if raw.contains('%') {
-            raw = percent_decode(&raw);
+            *raw = percent_decode(raw);
         }
     }
-    if raw.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
-        raw = raw.to_lowercase();
+    if raw.is_ascii() {
+        // Same as `to_lowercase` on ASCII, in place.
+        raw.make_ascii_lowercase();
+    } else {
+        *raw = raw.to_lowercase();
     }
-    raw
 }
 
 /// The attack kinds a request shows (sorted, unique).
@@ -356,13 +359,19 @@ pub(crate) fn classify_parts(path: &str, query: &str, user_agent: &str) -> KindS
 
 /// The kinds the target (path and query) shows; [`AttackKind::Scanner`] is never set here.
 pub(crate) fn classify_target(path: &str, query: &str) -> KindSet {
+    classify_target_in(path, query, &mut String::new())
+}
+
+/// [`classify_target`] with a scratch buffer for the normalised target.
+pub(crate) fn classify_target_in(path: &str, query: &str, target: &mut String) -> KindSet {
     let mut kinds = KindSet::default();
     let Some(p) = PATTERNS.as_ref() else {
         return kinds;
     };
-    let target = normalise_parts(path, query);
-    if p.triggers.is_match(&target) {
-        for i in p.set.matches(&target).iter() {
+    normalise_parts_into(path, query, target);
+    let target = target.as_str();
+    if p.triggers.is_match(target) {
+        for i in p.set.matches(target).iter() {
             kinds.insert(p.kinds[i]);
         }
     }

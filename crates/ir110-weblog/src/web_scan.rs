@@ -24,7 +24,7 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::access_log::{AccessLayout, HttpRequest, RequestView, parse_combined_view, parse_w3c};
-use crate::attack_patterns::{AttackKind, KindSet, classify_target, is_scanner, percent_decode};
+use crate::attack_patterns::{AttackKind, KindSet, classify_target_in, is_scanner, percent_decode};
 use crate::baseline::{Baseline, BaselineDiff, relative, sha256_file};
 use crate::file_scan::{ContentVerdict, FileTimes, FileVerdict, Matchers, Reason, scan_content};
 use crate::rules::{FileClass, RuleSet};
@@ -235,6 +235,40 @@ impl ClientTable {
     }
 }
 
+/// The client tables, one per shard of client names: each client's requests are applied in
+/// file order by one worker, the shards in parallel (per-client state depends only on that
+/// client's own requests).
+#[derive(Debug)]
+struct ClientShards(Vec<ClientTable>);
+
+impl ClientShards {
+    fn new() -> ClientShards {
+        ClientShards(
+            (0..rayon::current_num_threads().clamp(1, 16))
+                .map(|_| ClientTable::default())
+                .collect(),
+        )
+    }
+
+    /// The shard of a client name. Any fixed function works: results do not depend on it.
+    fn shard_of(client: &str, shards: usize) -> usize {
+        use std::hash::{Hash, Hasher};
+        let mut h = rustc_hash::FxHasher::default();
+        client.hash(&mut h);
+        ((h.finish() >> 32) as usize) % shards.max(1)
+    }
+
+    fn get(&self, client: &str) -> Option<&ClientState> {
+        self.0
+            .get(Self::shard_of(client, self.0.len()))?
+            .get(client)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&str, &ClientState)> {
+        self.0.iter().flat_map(ClientTable::iter)
+    }
+}
+
 struct Anchor {
     rel: String,
     url: String,
@@ -292,24 +326,71 @@ enum LineOut<'a> {
 
 struct BlockLines<'a> {
     lines: Vec<LineOut<'a>>,
+    /// Per client shard, the indices in `lines` of its requests.
+    by_shard: Vec<Vec<u32>>,
+}
+
+/// The emptied vectors of an earlier block, to fill again: fresh ones for every block cost
+/// page faults and allocator work (the lines of a batch are tens of MB).
+#[derive(Default)]
+struct Spare {
+    lines: Vec<LineOut<'static>>,
+    by_shard: Vec<Vec<u32>>,
+}
+
+/// An empty vector of lines of any lifetime, keeping the allocation of `v` (an in-place
+/// `collect` of an empty iterator reuses the buffer; if it did not, this would only
+/// allocate afresh).
+fn reuse<'a, 'b>(mut v: Vec<LineOut<'a>>) -> Vec<LineOut<'b>> {
+    v.clear();
+    v.into_iter().map(|_| LineOut::Skip).collect()
+}
+
+impl BlockLines<'_> {
+    /// Empties the vectors for another block.
+    fn into_spare(self) -> Spare {
+        Spare {
+            lines: reuse(self.lines),
+            by_shard: self.by_shard,
+        }
+    }
+}
+
+impl LineOut<'_> {
+    /// The request of a request line.
+    fn request(&self) -> Option<(RequestView<'_>, KindSet)> {
+        match self {
+            LineOut::Combined(v, k) => Some((*v, *k)),
+            LineOut::Owned(r, k) | LineOut::Repaired(r, k) => Some((r.view(), *k)),
+            LineOut::Skip | LineOut::Header | LineOut::Bad => None,
+        }
+    }
 }
 
 /// Parses and classifies the lines of one block, starting from the layout in force at its
 /// start (W3C `#Fields:` lines inside it switch it, as they do sequentially).
-fn parse_lines(block: &[u8], mut layout: Option<AccessLayout>) -> BlockLines<'_> {
-    let mut lines = Vec::with_capacity(block.len() / 160);
+fn parse_lines(
+    block: &[u8],
+    mut layout: Option<AccessLayout>,
+    shards: usize,
+    spare: Spare,
+) -> BlockLines<'_> {
+    let mut lines = reuse(spare.lines);
+    lines.reserve(block.len() / 160);
     // User agents repeat: the scanner check once per distinct agent and block.
     let mut agents: FxHashMap<String, bool> = FxHashMap::default();
+    // The normalised target of each line, one buffer for the block.
+    let mut target = String::new();
     let mut start = 0;
     while start < block.len() {
         let end = memchr::memchr(b'\n', &block[start..]).map_or(block.len(), |i| start + i);
         let raw = &block[start..end];
         start = end + 1;
         let out = match std::str::from_utf8(raw) {
-            Ok(text) => parse_line(text, &mut layout, &mut agents),
+            Ok(text) => parse_line(text, &mut layout, &mut agents, &mut target),
             Err(_) => {
                 let text = String::from_utf8_lossy(raw);
-                match parse_line(&text, &mut layout, &mut agents) {
+                match parse_line(&text, &mut layout, &mut agents, &mut target) {
                     LineOut::Combined(v, k) => LineOut::Repaired(Box::new(owned(&v)), k),
                     LineOut::Owned(r, k) => LineOut::Owned(r, k),
                     LineOut::Repaired(r, k) => LineOut::Repaired(r, k),
@@ -321,7 +402,15 @@ fn parse_lines(block: &[u8], mut layout: Option<AccessLayout>) -> BlockLines<'_>
         };
         lines.push(out);
     }
-    BlockLines { lines }
+    let mut by_shard = spare.by_shard;
+    by_shard.iter_mut().for_each(Vec::clear);
+    by_shard.resize_with(shards, Vec::new);
+    for (i, line) in lines.iter().enumerate() {
+        if let Some((v, _)) = line.request() {
+            by_shard[ClientShards::shard_of(v.client, shards)].push(i as u32);
+        }
+    }
+    BlockLines { lines, by_shard }
 }
 
 fn owned(v: &RequestView<'_>) -> HttpRequest {
@@ -343,6 +432,7 @@ fn parse_line<'a>(
     text: &'a str,
     layout: &mut Option<AccessLayout>,
     agents: &mut FxHashMap<String, bool>,
+    target: &mut String,
 ) -> LineOut<'a> {
     let mut scanner = |ua: &str| match agents.get(ua) {
         Some(&yes) => yes,
@@ -372,8 +462,8 @@ fn parse_line<'a>(
     match layout {
         Some(AccessLayout::W3c(f)) => match parse_w3c(line, f) {
             Some(req) => {
-                let kinds =
-                    classify_target(&req.path, &req.query).with_scanner(scanner(&req.user_agent));
+                let kinds = classify_target_in(&req.path, &req.query, target)
+                    .with_scanner(scanner(&req.user_agent));
                 LineOut::Owned(Box::new(req), kinds)
             }
             None => LineOut::Bad,
@@ -383,11 +473,62 @@ fn parse_line<'a>(
                 if layout.is_none() {
                     *layout = Some(AccessLayout::Combined);
                 }
-                let kinds = classify_target(v.path, v.query).with_scanner(scanner(v.user_agent));
+                let kinds =
+                    classify_target_in(v.path, v.query, target).with_scanner(scanner(v.user_agent));
                 LineOut::Combined(v, kinds)
             }
             None => LineOut::Bad,
         },
+    }
+}
+
+/// The per-client part of one request (the rest is [`WebScan::observe`]).
+fn observe_client(
+    clients: &mut ClientTable,
+    req: &RequestView<'_>,
+    kinds: KindSet,
+    loc: Loc,
+    gap: i64,
+) {
+    let hit = || Hit {
+        ts: req.ts,
+        client: req.client.to_owned(),
+        request: describe_view(req),
+        loc,
+    };
+    let state = clients.get_or_insert_with(req.client, || ClientState {
+        first: hit(),
+        last: req.ts,
+        requests: 0,
+        attacks: 0,
+        successful: 0,
+        kinds: BTreeMap::new(),
+        sessions: 1,
+        user_agents: Vec::new(),
+        first_attack: None,
+    });
+    if (req.ts - state.last).num_seconds() > gap {
+        state.sessions += 1;
+    }
+    if req.ts < state.first.ts {
+        state.first = hit();
+    }
+    state.last = state.last.max(req.ts);
+    state.requests += 1;
+    if !kinds.is_empty() {
+        state.attacks += 1;
+        if (200..300).contains(&req.status) {
+            state.successful += 1;
+        }
+        for k in kinds.iter() {
+            *state.kinds.entry(k).or_default() += 1;
+        }
+        if state.first_attack.as_ref().is_none_or(|h| req.ts < h.ts) {
+            state.first_attack = Some(hit());
+        }
+        if state.user_agents.len() < 3 && !state.user_agents.iter().any(|u| u == req.user_agent) {
+            state.user_agents.push(req.user_agent.to_owned());
+        }
     }
 }
 
@@ -405,7 +546,7 @@ pub struct WebScan {
     anchors: Vec<Anchor>,
     log_sources: Vec<SourceRef>,
     logs: Vec<LogSummary>,
-    clients: ClientTable,
+    clients: ClientShards,
     window_posts: Vec<Hit>,
     log_shells: BTreeMap<String, Hit>,
     problems: Vec<Problem>,
@@ -580,7 +721,7 @@ impl WebScan {
             anchors: Vec::new(),
             log_sources: Vec::new(),
             logs: Vec::new(),
-            clients: ClientTable::default(),
+            clients: ClientShards::new(),
             window_posts: Vec::new(),
             log_shells: BTreeMap::new(),
             problems,
@@ -801,6 +942,7 @@ impl WebScan {
         let mut carry = Vec::new();
         let mut io_error = None;
         let mut spares: Vec<Vec<u8>> = Vec::new();
+        let mut spare_lines: Vec<Spare> = Vec::new();
         loop {
             let mut batch: Vec<(Vec<u8>, Option<AccessLayout>)> = Vec::new();
             while batch.len() < batch_blocks && io_error.is_none() {
@@ -819,10 +961,42 @@ impl WebScan {
             if batch.is_empty() {
                 break;
             }
+            let shards = self.clients.0.len();
+            let spare: Vec<Spare> = batch
+                .iter()
+                .map(|_| spare_lines.pop().unwrap_or_default())
+                .collect();
             let outs: Vec<BlockLines<'_>> = batch
                 .par_iter()
-                .map(|(block, start)| parse_lines(block, start.clone()))
+                .zip(spare)
+                .map(|((block, start), spare)| parse_lines(block, start.clone(), shards, spare))
                 .collect();
+            // Per-client state: shards in parallel, each in file order.
+            let mut bases = Vec::with_capacity(outs.len());
+            let mut base = summary.lines;
+            for out in &outs {
+                bases.push(base);
+                base += out.lines.len() as u64;
+            }
+            let gap = self.options.session_gap_secs;
+            self.clients
+                .0
+                .par_iter_mut()
+                .enumerate()
+                .for_each(|(s, table)| {
+                    for (out, &base) in outs.iter().zip(&bases) {
+                        for &i in &out.by_shard[s] {
+                            let Some((v, kinds)) = out.lines[i as usize].request() else {
+                                continue;
+                            };
+                            let loc = Loc {
+                                file,
+                                line: base + u64::from(i) + 1,
+                            };
+                            observe_client(table, &v, kinds, loc, gap);
+                        }
+                    }
+                });
             for out in &outs {
                 for line in &out.lines {
                     summary.lines += 1;
@@ -856,7 +1030,7 @@ impl WebScan {
                     }
                 }
             }
-            drop(outs);
+            spare_lines.extend(outs.into_iter().map(BlockLines::into_spare));
             spares.extend(batch.into_iter().map(|(b, _)| b));
         }
         if let Some(e) = io_error {
@@ -902,42 +1076,6 @@ impl WebScan {
             request: describe_view(req),
             loc,
         };
-        let gap = self.options.session_gap_secs;
-        let state = self.clients.get_or_insert_with(req.client, || ClientState {
-            first: hit(),
-            last: req.ts,
-            requests: 0,
-            attacks: 0,
-            successful: 0,
-            kinds: BTreeMap::new(),
-            sessions: 1,
-            user_agents: Vec::new(),
-            first_attack: None,
-        });
-        if (req.ts - state.last).num_seconds() > gap {
-            state.sessions += 1;
-        }
-        if req.ts < state.first.ts {
-            state.first = hit();
-        }
-        state.last = state.last.max(req.ts);
-        state.requests += 1;
-        if !kinds.is_empty() {
-            state.attacks += 1;
-            if (200..300).contains(&req.status) {
-                state.successful += 1;
-            }
-            for k in kinds.iter() {
-                *state.kinds.entry(k).or_default() += 1;
-            }
-            if state.first_attack.as_ref().is_none_or(|h| req.ts < h.ts) {
-                state.first_attack = Some(hit());
-            }
-            if state.user_agents.len() < 3 && !state.user_agents.iter().any(|u| u == req.user_agent)
-            {
-                state.user_agents.push(req.user_agent.to_owned());
-            }
-        }
         // Shells seen from the log alone (no webroot): successful requests to shell-like paths.
         if kinds.contains(AttackKind::WebshellAccess)
             && (200..300).contains(&req.status)
@@ -1488,6 +1626,17 @@ mod block_tests {
             scan.finish()
         };
         let whole = run(64 << 20);
+        // Per-client state applied in 1 or 5 client shards (in parallel) gives the same.
+        let run_shards = |shards: usize| {
+            let mut scan = WebScan::new(WebOptions::default()).unwrap();
+            scan.block_bytes = 7_001;
+            scan.clients = ClientShards((0..shards).map(|_| ClientTable::default()).collect());
+            scan.ingest_log(text.as_bytes(), SourceRef::file("u_ex.log"));
+            scan.ingest_log(combined.as_bytes(), SourceRef::file("access.log"));
+            scan.finish()
+        };
+        assert_eq!(run_shards(1), whole);
+        assert_eq!(run_shards(5), whole);
         assert_eq!(whole.logs[0].format, Some("w3c"));
         assert_eq!(whole.logs[1].format, Some("combined"));
         assert!(whole.attackers.iter().any(|a| a.client == "45.155.205.9"));
