@@ -71,6 +71,25 @@ impl Inflater {
         }
     }
 
+    /// Whether the gzip file `data` starts with a member that inflates to exactly `len` bytes
+    /// and whose own trailer (CRC-32 and size, right after its deflate stream) matches
+    /// (libdeflate checks both); `out_crc` receives the CRC-32 of those bytes. `false` says
+    /// only that this fast path could not verify it.
+    pub fn verify_gzip_member(&mut self, data: &[u8], len: usize, out_crc: &mut u32) -> bool {
+        let d = self
+            .whole
+            .get_or_insert_with(libdeflater::Decompressor::new);
+        if self.out.len() < len {
+            self.out.resize(len, 0);
+        }
+        let out = &mut self.out[..len];
+        if !matches!(d.gzip_decompress(data, out), Ok(n) if n == len) {
+            return false;
+        }
+        *out_crc = crc32fast::hash(out);
+        true
+    }
+
     /// Whether raw deflate `data` inflates to exactly `len` bytes whose CRC-32 is `crc` (bytes
     /// after the end of the deflate stream are ignored, as [`Inflater::run`] ignores them).
     /// `false` says only that this fast path could not verify it.

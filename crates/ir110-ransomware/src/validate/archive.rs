@@ -10,6 +10,30 @@ use crate::format::{read_le16, read_le32};
 use crate::inflate::{Inflater, Outcome};
 
 const GZIP_BUDGET: u64 = 256 << 20;
+/// Largest output inflated in one call into one buffer (larger members are streamed).
+const GZIP_WHOLE_LIMIT: u32 = 32 << 20;
+
+/// The common case in one libdeflate call: one member, ending exactly at the end of the file,
+/// intact. Proven without knowing where libdeflate stopped: it checks the member's trailer
+/// right after the deflate stream against the bytes it produced; when those bytes also match
+/// the file's last 8 bytes and that 8-byte pattern occurs nowhere earlier in the file, the
+/// member's trailer is the file's last 8 bytes. Anything else (several members, trailing
+/// zeros, damage) is left to the member-by-member check below, which names the fault.
+fn gzip_single_member_intact(data: &[u8], inflater: &mut Inflater) -> bool {
+    let n = data.len();
+    if n < 18 {
+        return false;
+    }
+    let trailer = &data[n - 8..];
+    let (Some(crc), Some(isize)) = (read_le32(trailer, 0), read_le32(trailer, 4)) else {
+        return false;
+    };
+    if isize > GZIP_WHOLE_LIMIT || memchr::memmem::find(&data[..n - 1], trailer).is_some() {
+        return false;
+    }
+    let mut out_crc = 0u32;
+    inflater.verify_gzip_member(data, isize as usize, &mut out_crc) && out_crc == crc
+}
 
 /// gzip: each member's header, deflate stream, CRC-32 and ISIZE.
 pub fn gzip(c: &Content) -> Check {
@@ -26,6 +50,9 @@ pub fn gzip(c: &Content) -> Check {
     let mut pos = 0usize;
     let mut budget = GZIP_BUDGET;
     let mut inflater = Inflater::new();
+    if gzip_single_member_intact(data, &mut inflater) {
+        return Check::Intact { complete: true };
+    }
     while pos < data.len() {
         let rest = &data[pos..];
         if !rest.starts_with(&[0x1f, 0x8b, 8]) {
@@ -210,5 +237,58 @@ pub fn tar(c: &Content) -> Check {
     }
     Check::Intact {
         complete: c.is_whole(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        let _ = e.write_all(data);
+        e.finish().unwrap_or_default()
+    }
+
+    /// The one-call fast path accepts only what the member-by-member check accepts; a second
+    /// member whose trailer repeats the first one's must still be checked (and here is damaged).
+    #[test]
+    fn gzip_fast_path_never_hides_a_later_member() {
+        let text = "2026-04-01 09:00 smbd[1234]: 請求書.xlsx opened\n".repeat(400);
+        let one = gz(text.as_bytes());
+        let mut inflater = Inflater::new();
+        assert!(gzip_single_member_intact(&one, &mut inflater));
+        assert_eq!(
+            gzip(&Content::whole(one.clone())),
+            Check::Intact { complete: true }
+        );
+        let two = [one.clone(), one.clone()].concat();
+        assert!(!gzip_single_member_intact(&two, &mut inflater));
+        assert_eq!(gzip(&Content::whole(two)), Check::Intact { complete: true });
+        let mut damaged = [one.clone(), one.clone()].concat();
+        let mid = one.len() + one.len() / 2;
+        for b in &mut damaged[mid..mid + 64] {
+            *b ^= 0xa5;
+        }
+        assert!(!gzip_single_member_intact(&damaged, &mut inflater));
+        assert!(matches!(
+            gzip(&Content::whole(damaged)),
+            Check::Broken { .. }
+        ));
+        let zeros = [one.clone(), vec![0; 512]].concat();
+        assert!(!gzip_single_member_intact(&zeros, &mut inflater));
+        assert_eq!(
+            gzip(&Content::whole(zeros)),
+            Check::Intact { complete: true }
+        );
+        let mut bad_crc = one;
+        let n = bad_crc.len();
+        bad_crc[n - 8] ^= 1;
+        assert!(!gzip_single_member_intact(&bad_crc, &mut inflater));
+        assert!(matches!(
+            gzip(&Content::whole(bad_crc)),
+            Check::Broken { .. }
+        ));
     }
 }
