@@ -268,10 +268,13 @@ impl NetAnalysis {
             })?
             .starts_with(&[0x1f, 0x8b]);
         if gz {
-            Ok(self.ingest(
-                flate2::bufread::MultiGzDecoder::new(reader),
-                source,
-                progress,
+            // Decompressed on another thread, ahead of the parser (see `ReadAhead`).
+            let decoder = flate2::bufread::MultiGzDecoder::new(reader);
+            Ok(std::thread::scope(
+                |scope| match ir110_model::line_blocks::ReadAhead::spawn(scope, decoder) {
+                    Ok(ahead) => self.ingest(ahead, source, progress),
+                    Err(decoder) => self.ingest(decoder, source, progress),
+                },
             ))
         } else {
             Ok(self.ingest(reader, source, progress))

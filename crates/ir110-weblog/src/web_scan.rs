@@ -904,7 +904,14 @@ impl WebScan {
         let mut reader = BufReader::with_capacity(1 << 18, file);
         let gz = reader.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b]);
         Ok(if gz {
-            self.ingest_log(flate2::bufread::MultiGzDecoder::new(reader), source)
+            // Decompressed on another thread, ahead of the parser (see `ReadAhead`).
+            let decoder = flate2::bufread::MultiGzDecoder::new(reader);
+            std::thread::scope(|scope| {
+                match ir110_model::line_blocks::ReadAhead::spawn(scope, decoder) {
+                    Ok(ahead) => self.ingest_log(ahead, source),
+                    Err(decoder) => self.ingest_log(decoder, source),
+                }
+            })
         } else {
             self.ingest_log(reader, source)
         })
