@@ -84,7 +84,7 @@ fn is_qid(s: &str) -> bool {
 pub(crate) fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     let mut search = text;
     loop {
-        let pos = search.find(key)?;
+        let pos = find_str(search, key)?;
         let before_ok = pos == 0 || matches!(search.as_bytes()[pos - 1], b' ' | b',' | b';');
         let after = &search[pos + key.len()..];
         if before_ok && after.starts_with('=') {
@@ -133,9 +133,43 @@ fn status_of(s: &str) -> RecipientStatus {
     }
 }
 
+/// `s.find(key)` for the short keys and lines here, without building a two-way searcher
+/// on every call (this runs several times per log line): candidates are the positions of
+/// the key's first byte. Same first match.
+fn find_str(s: &str, key: &str) -> Option<usize> {
+    let (b, k) = (s.as_bytes(), key.as_bytes());
+    let Some(&first) = k.first() else {
+        return Some(0);
+    };
+    let mut from = 0;
+    while let Some(i) = b[from..].iter().position(|&c| c == first) {
+        let at = from + i;
+        if b[at..].starts_with(k) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// `s.split_once(": ")` without building a substring searcher per call (once or twice per
+/// log line).
+pub(crate) fn split_colon_space(s: &str) -> Option<(&str, &str)> {
+    let b = s.as_bytes();
+    let mut from = 0;
+    while let Some(i) = b[from..].iter().position(|&c| c == b':') {
+        let at = from + i;
+        if b.get(at + 1) == Some(&b' ') {
+            return Some((&s[..at], &s[at + 2..]));
+        }
+        from = at + 1;
+    }
+    None
+}
+
 /// Parses a Postfix message (the part after `prog[pid]: `).
 pub(crate) fn parse_postfix(program: &str, message: &str) -> Option<(String, MtaEvent)> {
-    let (qid, rest) = message.split_once(": ")?;
+    let (qid, rest) = split_colon_space(message)?;
     if !is_qid(qid) {
         return None;
     }
@@ -200,7 +234,7 @@ pub(crate) fn parse_postfix(program: &str, message: &str) -> Option<(String, Mta
 
 /// Parses a sendmail message; one line can give several events.
 pub(crate) fn parse_sendmail(message: &str) -> Vec<(String, MtaEvent)> {
-    let Some((qid, rest)) = message.split_once(": ") else {
+    let Some((qid, rest)) = split_colon_space(message) else {
         return Vec::new();
     };
     if !is_qid(qid) {
@@ -365,5 +399,30 @@ mod tests {
             "u9BAKExq012345: to=<a@x.com>,<b@y.com>, delay=00:00:01, mailer=esmtp, pri=1, relay=mx.x.com. [203.0.113.9], dsn=2.0.0, stat=Sent (ok)",
         );
         assert_eq!(ev.len(), 2);
+    }
+}
+
+#[cfg(test)]
+mod split_tests {
+    use super::*;
+
+    #[test]
+    fn split_colon_space_matches_split_once() {
+        for s in [
+            "",
+            ":",
+            ": ",
+            "a: b",
+            "a:b: c",
+            "a:b",
+            "4A00053D1: client=x[1.2.3.4]",
+            "::: :",
+            "日本: 語",
+        ] {
+            assert_eq!(split_colon_space(s), s.split_once(": "), "{s:?}");
+            for key in ["", "a", "client", ": ", "語", "b: c"] {
+                assert_eq!(find_str(s, key), s.find(key), "{s:?} {key:?}");
+            }
+        }
     }
 }

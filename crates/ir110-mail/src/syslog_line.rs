@@ -77,7 +77,7 @@ impl YearClock {
             (ts, rest)
         };
         let (_host, rest) = rest.split_once(' ')?;
-        let (tag, message) = rest.split_once(": ")?;
+        let (tag, message) = crate::mta_event::split_colon_space(rest)?;
         let program = tag.split('[').next()?;
         Some(SyslogLine {
             ts,
