@@ -90,6 +90,19 @@ impl Inflater {
         true
     }
 
+    /// The size of the zlib stream `data` inflated, when it inflates with libdeflate into at
+    /// most `max` bytes, its Adler-32 matching (bytes after the stream are ignored, as
+    /// [`Inflater::run`] ignores them). `None` says only that this fast path could not tell.
+    pub fn zlib_whole(&mut self, data: &[u8], max: usize) -> Option<usize> {
+        let d = self
+            .whole
+            .get_or_insert_with(libdeflater::Decompressor::new);
+        if self.out.len() < max {
+            self.out.resize(max, 0);
+        }
+        d.zlib_decompress(data, &mut self.out[..max]).ok()
+    }
+
     /// Whether raw deflate `data` inflates to exactly `len` bytes whose CRC-32 is `crc` (bytes
     /// after the end of the deflate stream are ignored, as [`Inflater::run`] ignores them).
     /// `false` says only that this fast path could not verify it.
@@ -175,6 +188,26 @@ mod tests {
             let _ = e.write_all(data);
             e.finish().unwrap_or_default()
         }
+    }
+
+    /// The one-call paths verify only what the streaming path verifies.
+    #[test]
+    fn whole_buffer_paths_verify_or_decline() {
+        let text = "請求書 2026-04 row,value\n".repeat(3000);
+        let mut inf = Inflater::new();
+        let z = deflate(text.as_bytes(), true);
+        assert_eq!(inf.zlib_whole(&z, 1 << 20), Some(text.len()));
+        assert_eq!(inf.zlib_whole(&z, text.len() - 1), None);
+        let mut bad = z.clone();
+        let n = bad.len();
+        bad[n - 1] ^= 1; // Adler-32
+        assert_eq!(inf.zlib_whole(&bad, 1 << 20), None);
+        let raw = deflate(text.as_bytes(), false);
+        let crc = crc32fast::hash(text.as_bytes());
+        assert!(inf.verify_whole(&raw, text.len(), crc));
+        assert!(!inf.verify_whole(&raw, text.len(), crc ^ 1));
+        assert!(!inf.verify_whole(&raw, text.len() + 1, crc));
+        assert!(!inf.verify_whole(&raw, text.len() - 1, crc));
     }
 
     #[test]

@@ -190,6 +190,17 @@ fn check_streams(c: &Content) -> Result<bool, Check> {
                 complete = false;
                 break;
             }
+            // Fast path: the whole stream in one libdeflate call into a buffer of a likely
+            // size (within the budget). A stream it cannot inflate there goes through the
+            // streaming path, which says where it fails.
+            let likely = (data.len().saturating_mul(16))
+                .clamp(4 << 10, 8 << 20)
+                .min(budget);
+            if let Some(n) = inflater.zlib_whole(data, likely) {
+                budget = budget.saturating_sub(n);
+                pos = data_start + end + 9;
+                continue;
+            }
             let mut produced = 0usize;
             let outcome = inflater.run(data, true, budget as u64, |b| produced += b.len());
             // Some writers leave a few junk bytes after the zlib stream; only an error well
