@@ -1,10 +1,10 @@
 //! Compiles `shared/data/ransomware` into the committed index (`data/family-index.jsonl`).
 //! Used by `examples/family_index.rs` (regenerate) and the `family_index` test (check).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::family::{Family, encode_signature, minhash, normalise};
+use crate::family::{Family, encode_note, mention_grams, mention_key};
 use crate::format::Format;
 
 /// Errors while building the index.
@@ -37,11 +37,31 @@ fn read(path: &Path) -> Result<String, BuildError> {
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
+/// The merge key of a family name: ASCII letters and digits, lower case, without a trailing
+/// "ransomware". The MISP galaxy lists many families twice (`Dharma Ransomware` and `dharma`,
+/// `PLAY Ransomware` and `play`, `Mount Locker` and `mountlocker`); two index entries for one
+/// family split its notes and make a right answer look like a wrong one.
 fn key(name: &str) -> String {
-    name.chars()
+    let k = name
+        .chars()
         .filter(char::is_ascii_alphanumeric)
         .collect::<String>()
-        .to_ascii_lowercase()
+        .to_ascii_lowercase();
+    match k.strip_suffix("ransomware") {
+        Some(stem) if stem.len() >= 3 => stem.to_owned(),
+        _ => k,
+    }
+}
+
+/// Families the sources list under unrelated names (merge key → the key it is merged into).
+const SAME_FAMILY: &[(&str, &str)] = &[("djvu", "stop")];
+
+fn merged_key(name: &str) -> String {
+    let k = key(name);
+    SAME_FAMILY
+        .iter()
+        .find(|(from, _)| *from == k)
+        .map_or(k, |(_, to)| (*to).to_owned())
 }
 
 const NOT_EXTENSIONS: &[&str] = &[
@@ -100,6 +120,8 @@ pub fn normalise_note_name(raw: &str) -> Option<String> {
 pub fn build(root: &Path) -> Result<Vec<Family>, BuildError> {
     let mut families: BTreeMap<String, Family> = BTreeMap::new();
     let mut alias: BTreeMap<String, String> = BTreeMap::new();
+    // Note texts per family, encoded once every family name is known.
+    let mut raw_notes: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let misp_path = root.join("misp-galaxy/ransomware.json");
     let misp: serde_json::Value =
         serde_json::from_str(&read(&misp_path)?).map_err(|source| BuildError::Json {
@@ -125,7 +147,7 @@ pub fn build(root: &Path) -> Result<Vec<Family>, BuildError> {
             continue;
         };
         let meta = e.get("meta");
-        let synonyms = strings(meta.and_then(|m| m.get("synonyms")));
+        let mut synonyms = strings(meta.and_then(|m| m.get("synonyms")));
         let extensions: Vec<String> = strings(meta.and_then(|m| m.get("extensions")))
             .iter()
             .filter_map(|x| normalise_extension(x))
@@ -135,17 +157,21 @@ pub fn build(root: &Path) -> Result<Vec<Family>, BuildError> {
             .filter_map(|x| normalise_note_name(x))
             .collect();
         let notes: Vec<String> = strings(meta.and_then(|m| m.get("ransomnotes")))
-            .iter()
+            .into_iter()
             .filter(|t| t.len() >= 80)
-            .map(|t| encode_signature(&minhash(&normalise(t))))
             .collect();
-        let k = key(name);
-        alias.entry(k.clone()).or_insert_with(|| name.to_owned());
+        let k = merged_key(name);
+        let canonical = alias.entry(k).or_insert_with(|| name.to_owned()).clone();
         for s in &synonyms {
-            alias.entry(key(s)).or_insert_with(|| name.to_owned());
+            alias
+                .entry(merged_key(s))
+                .or_insert_with(|| canonical.clone());
         }
-        let f = families.entry(name.to_owned()).or_insert_with(|| Family {
-            name: name.to_owned(),
+        if canonical != name {
+            synonyms.push(name.to_owned());
+        }
+        let f = families.entry(canonical.clone()).or_insert_with(|| Family {
+            name: canonical.clone(),
             synonyms: Vec::new(),
             extensions: Vec::new(),
             note_names: Vec::new(),
@@ -154,13 +180,11 @@ pub fn build(root: &Path) -> Result<Vec<Family>, BuildError> {
         f.synonyms.extend(synonyms);
         f.extensions.extend(extensions);
         f.note_names.extend(note_names);
-        f.notes.extend(notes);
+        raw_notes.entry(canonical).or_default().extend(notes);
     }
     let resolve = |name: &str, alias: &BTreeMap<String, String>| {
-        let k = key(name);
         alias
-            .get(&k)
-            .or_else(|| alias.get(&format!("{k}ransomware")))
+            .get(&merged_key(name))
             .cloned()
             .unwrap_or_else(|| name.to_owned())
     };
@@ -209,13 +233,33 @@ pub fn build(root: &Path) -> Result<Vec<Family>, BuildError> {
             notes: Vec::new(),
         });
         if text.len() >= 80 {
-            f.notes.push(encode_signature(&minhash(&normalise(&text))));
+            raw_notes.entry(fam.clone()).or_default().push(text);
         }
         // Renamed copies (`conti1.txt`, `8base_note.txt`) are not real note names.
         let lower = file.to_lowercase();
         if !lower.contains(&folder.to_lowercase()) {
             if let Some(n) = normalise_note_name(file) {
                 f.note_names.push(n);
+            }
+        }
+    }
+    // Every family name a note could mention; each note records the ones it does, so that the
+    // index can tell, at load time, which names only their own family writes.
+    let names: BTreeSet<String> = families
+        .values()
+        .flat_map(|f| std::iter::once(&f.name).chain(&f.synonyms))
+        .filter_map(|n| mention_key(n))
+        .collect();
+    for (fam, texts) in raw_notes {
+        if let Some(f) = families.get_mut(&fam) {
+            for t in texts {
+                let grams = mention_grams(&t);
+                let mentioned: Vec<&str> = names
+                    .iter()
+                    .filter(|n| grams.contains(n.as_str()))
+                    .map(String::as_str)
+                    .collect();
+                f.notes.push(encode_note(&t, &mentioned));
             }
         }
     }
