@@ -54,6 +54,9 @@ struct Query {
     best: Option<(String, f64)>,
     second: f64,
     answer: Vec<ir110_ransomware::family::Candidate>,
+    /// The top answer is confident and wrong, but the same note text (similarity ≥ 0.8) is
+    /// filed under the named family too (a rebrand or a copied template: no text can tell).
+    shared: bool,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -61,6 +64,7 @@ struct Tally {
     n: u32,
     right: u32,
     wrong: u32,
+    shared: u32,
     weak: u32,
     unknown: u32,
     top1: u32,
@@ -101,7 +105,10 @@ fn answer_tally(qs: &[&Query]) -> Tally {
             None => t.unknown += 1,
             Some(c) if c.score < 1.0 => t.weak += 1,
             Some(c) if c.family == q.truth => t.right += 1,
-            Some(_) => t.wrong += 1,
+            Some(_) => {
+                t.wrong += 1;
+                t.shared += u32::from(q.shared);
+            }
         }
         if q.answer.first().is_some_and(|c| c.family == q.truth) {
             t.top1 += 1;
@@ -194,8 +201,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let name = rel.rsplit('/').next().unwrap_or(rel).to_owned();
         let perturbed = perturb(&text);
         let note = vec![(name, perturbed.clone().into_bytes())];
+        let own_text = full.note_similarities(&text);
         let mut run = |test: Test, idx: &FamilyIndex| {
             let ranked = idx.note_similarities(&perturbed);
+            let answer = idx.identify(&note, &ext, &[]);
+            let shared = answer.first().is_some_and(|c| {
+                c.score >= 1.0
+                    && c.family != truth
+                    && own_text
+                        .iter()
+                        .any(|&(i, s)| s >= 0.8 && full.families()[i].name == c.family)
+            });
             queries.push(Query {
                 test,
                 split: split(&truth),
@@ -204,7 +220,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .first()
                     .map(|&(i, s)| (idx.families()[i].name.clone(), s)),
                 second: ranked.get(1).map_or(0.0, |r| r.1),
-                answer: idx.identify(&note, &ext, &[]),
+                answer,
+                shared,
             });
         };
         if in_db {
@@ -231,9 +248,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => println!("no rule keeps known templates ≥ 99 % on split A\n"),
     }
     println!(
-        "| test | split | notes | confident right | confident WRONG | weak (< 1.0) | unknown | top-1 | top-3 |"
+        "| test | split | notes | confident right | confident WRONG | of which same note filed under both | weak (< 1.0) | unknown | top-1 | top-3 |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (test, label) in [
         (
             Test::LeaveOneOut,
@@ -249,10 +266,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ] {
             let t = answer_tally(&select(&queries, test, sp));
             println!(
-                "| {label} | {sl} | {} | {:.1} % | {:.1} % | {:.1} % | {:.1} % | {:.1} % | {:.1} % |",
+                "| {label} | {sl} | {} | {:.1} % | {:.1} % | {} | {:.1} % | {:.1} % | {:.1} % | {:.1} % |",
                 t.n,
                 t.pct(t.right),
                 t.pct(t.wrong),
+                t.shared,
                 t.pct(t.weak),
                 t.pct(t.unknown),
                 t.pct(t.top1),

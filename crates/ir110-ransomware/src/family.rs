@@ -89,8 +89,58 @@ const WEAK_CEILING: f64 = 0.99;
 /// and reused by copycats, so a name alone is never shown as a candidate.
 const NOTE_NAME_WEIGHT: f64 = 0.25;
 
+/// Note file names too common to point at a family.
+const COMMON_NOTE_NAMES: &[&str] = &[
+    "readme.txt",
+    "readme.html",
+    "readme.md",
+    "read_me.txt",
+    "info.txt",
+    "message.txt",
+    "note.txt",
+    "1.jpg",
+    "1.bmp",
+    "motd.txt",
+];
+
 /// Weight of a family name written in a note, when no other family's notes write it.
 const MENTION_WEIGHT: f64 = 1.0;
+
+/// Family names that are ordinary words (or places, people, crypto terms) a note of another
+/// family, or any text, may write: weak evidence only.
+const ORDINARY_NAMES: &[&str] = &[
+    "alpha",
+    "beast",
+    "bert",
+    "cactus",
+    "chaos",
+    "cuba",
+    "embargo",
+    "evolution",
+    "hive",
+    "interlock",
+    "karma",
+    "kyber",
+    "lambda",
+    "maze",
+    "medusa",
+    "nitrogen",
+    "payload",
+    "quantum",
+    "ragnarok",
+    "relic",
+    "revenge",
+    "royal",
+    "scarecrow",
+    "trinity",
+    "underground",
+    "valencia",
+    "vortex",
+    "warlock",
+];
+
+/// Weight of an ordinary-word family name written in a note.
+const ORDINARY_MENTION_WEIGHT: f64 = 0.3;
 
 /// When a note-text match is confident: the best family's similarity (estimated Jaccard of
 /// character 5-grams, the maximum over that family's notes) must reach `min` and lead the
@@ -257,26 +307,15 @@ impl FamilyIndex {
     pub fn is_note_name(&self, name: &str) -> bool {
         let lower = name.to_lowercase();
         // Very common names are not evidence by themselves.
-        if [
-            "readme.txt",
-            "readme.html",
-            "readme.md",
-            "read_me.txt",
-            "info.txt",
-            "message.txt",
-            "note.txt",
-            "1.jpg",
-            "1.bmp",
-            "motd.txt",
-        ]
-        .contains(&lower.as_str())
-        {
+        if COMMON_NOTE_NAMES.contains(&lower.as_str()) {
             return false;
         }
         !self.note_name_families(name).is_empty()
     }
 
-    /// Candidates suggested by one file (cheap: name, appended extension, markers).
+    /// Candidates suggested by one file (cheap: name, appended extension, markers, family names
+    /// a note writes). Only evidence that points at few families: a note called `readme.txt`
+    /// names no family (31 families use that name).
     pub fn file_candidates(
         &self,
         name: &str,
@@ -302,8 +341,19 @@ impl FamilyIndex {
             );
         }
         if verdict == Verdict::Note {
-            for i in self.note_name_families(name) {
-                *scores.entry(i).or_default() += 0.5;
+            if let Some(text) = crate::notes::note_text(content.head()) {
+                let grams = mention_grams(&text);
+                for (m, &i) in &self.mentions {
+                    if grams.contains(m.as_str()) && !ORDINARY_NAMES.contains(&m.as_str()) {
+                        *scores.entry(i).or_default() += 2.0;
+                    }
+                }
+            }
+            let fams = self.note_name_families(name);
+            if fams.len() <= 2 && !COMMON_NOTE_NAMES.contains(&name.to_lowercase().as_str()) {
+                for i in fams {
+                    *scores.entry(i).or_default() += 0.5;
+                }
             }
         }
         let mut ranked: Vec<(usize, f64)> = scores.into_iter().collect();
@@ -368,8 +418,13 @@ impl FamilyIndex {
             let grams = mention_grams(&text);
             for (name, &i) in &self.mentions {
                 if grams.contains(name.as_str()) {
-                    strong.push(i);
-                    add(i, MENTION_WEIGHT, format!("note-mention:{name}"));
+                    let weight = if ORDINARY_NAMES.contains(&name.as_str()) {
+                        ORDINARY_MENTION_WEIGHT
+                    } else {
+                        strong.push(i);
+                        MENTION_WEIGHT
+                    };
+                    add(i, weight, format!("note-mention:{name}"));
                 }
             }
             let ranked = self.note_similarities(&text);
@@ -615,6 +670,9 @@ fn decode_signature(s: &str) -> Option<[u32; MINHASH_LEN]> {
 mod tests {
     use super::*;
 
+    /// Family names that only their own notes write, in the built-in index.
+    const MENTIONS_IN_BUILTIN: usize = 139;
+
     const BOILERPLATE: &str = "All your files have been encrypted! To decrypt your files you need to pay in bitcoin. \
         Contact us by e-mail. Do not rename encrypted files. Do not try to decrypt your data using third party \
         software, it may cause permanent data loss. Your personal ID: 1234567890ABCDEF";
@@ -763,6 +821,51 @@ mod tests {
         // Either alone is not shown.
         assert_eq!(idx.identify(&notes, &BTreeMap::new(), &[]), vec![]);
         assert_eq!(idx.identify(&[], &ext, &[]), vec![]);
+    }
+
+    #[test]
+    fn per_file_candidates_of_notes() {
+        let idx = index();
+        let cands = |name: &str, text: &str| {
+            idx.file_candidates(
+                name,
+                &names::analyse(name),
+                Verdict::Note,
+                &Content::whole(text.as_bytes().to_vec()),
+            )
+        };
+        let beta = "The BETA syndicate has your data. Open a ticket in our helpdesk chat.";
+        assert_eq!(cands("README.txt", beta), vec!["Beta".to_owned()]);
+        assert_eq!(cands("README.txt", BOILERPLATE), Vec::<String>::new());
+        // The gamma name is written by two families' notes.
+        assert_eq!(
+            cands("README.txt", "gamma control: write to the operator"),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn builtin_index_names_written_names() {
+        let idx = FamilyIndex::builtin();
+        // Family names that are ordinary words are not evidence.
+        for word in ["payment", "damage", "global", "unknown", "hacked"] {
+            assert!(!idx.mentions.contains_key(word), "{word}");
+        }
+        let ordinary = idx
+            .mentions
+            .keys()
+            .filter(|k| ORDINARY_NAMES.contains(&k.as_str()))
+            .count();
+        assert_eq!(ordinary, ORDINARY_NAMES.len());
+        assert_eq!(
+            idx.mentions.len(),
+            MENTIONS_IN_BUILTIN,
+            "{:?}",
+            idx.mentions
+                .iter()
+                .map(|(k, i)| format!("{k}={}", idx.families[*i].name))
+                .collect::<Vec<_>>()
+        );
     }
 
     #[test]
