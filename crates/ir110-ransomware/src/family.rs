@@ -586,15 +586,34 @@ fn note_mentions(stored: &str) -> impl Iterator<Item = &str> {
         .filter(|m| !m.is_empty())
 }
 
+/// Words for name lookup: runs of letters and digits, cut where ASCII meets other scripts, so
+/// that a Japanese note's `LockBitによって暗号化` yields the word `lockbit`.
+fn name_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut ascii = true;
+    for c in text.chars().flat_map(char::to_lowercase) {
+        if !word.is_empty() && (!c.is_alphanumeric() || c.is_ascii() != ascii) {
+            words.push(std::mem::take(&mut word));
+        }
+        if c.is_alphanumeric() {
+            ascii = c.is_ascii();
+            word.push(c);
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
 /// How a family name is looked for in a note: lower case, words joined by single spaces,
 /// "ransomware" dropped; `None` when too short or without a letter to be told from ordinary
 /// text.
 pub fn mention_key(name: &str) -> Option<String> {
-    let words: Vec<String> = name
-        .to_lowercase()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty() && *w != "ransomware")
-        .map(str::to_owned)
+    let words: Vec<String> = name_words(name)
+        .into_iter()
+        .filter(|w| w != "ransomware")
         .collect();
     let key = words.join(" ");
     (key.chars().count() >= 4 && words.len() <= 3 && key.chars().any(char::is_alphabetic))
@@ -604,11 +623,7 @@ pub fn mention_key(name: &str) -> Option<String> {
 /// The word sequences (one to three words, spaced and joined) of a note's text, to look up
 /// mention keys: `Black Basta` matches both `black basta` and `blackbasta`.
 pub fn mention_grams(text: &str) -> std::collections::HashSet<String> {
-    let lower = text.to_lowercase();
-    let words: Vec<&str> = lower
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
+    let words = name_words(text);
     let mut out = std::collections::HashSet::new();
     for n in 1..=3 {
         for w in words.windows(n) {
@@ -866,6 +881,23 @@ mod tests {
                 .map(|(k, i)| format!("{k}={}", idx.families[*i].name))
                 .collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn names_written_in_japanese_notes() {
+        let grams = mention_grams("あなたのファイルはAkiraによって暗号化されました。Black Basta");
+        for g in [
+            "akira",
+            "black basta",
+            "blackbasta",
+            "によって暗号化されました",
+        ] {
+            assert!(grams.contains(g), "{g}: {grams:?}");
+        }
+        let text = "あなたの会社のネットワークはAkiraによって侵害されました。すべての重要なファイルは暗号化されています。";
+        let c = FamilyIndex::builtin().identify(&note(text), &BTreeMap::new(), &[]);
+        assert_eq!(c.first().map(|c| c.family.as_str()), Some("Akira"), "{c:?}");
+        assert!(c[0].score >= 1.0, "{c:?}");
     }
 
     #[test]
