@@ -81,12 +81,18 @@ pub fn normalise_extension(raw: &str) -> Option<String> {
         .trim_end_matches([']', ')', '}', '>', '"', '\'', ','])
         .rsplit('.')
         .next()?;
+    // A wildcard (`.NEMTY_*`) stands for a random part: no file ends in the fixed part alone.
+    if last.contains('*') {
+        return None;
+    }
     let last = last
         .trim_matches(|c: char| !c.is_alphanumeric() && c != '_' && c != '-')
         .to_lowercase();
     if last.len() < 2
         || last.len() > 24
-        || last.contains(['<', '>', '[', ']', '@', '*'])
+        || !last
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
         || NOT_EXTENSIONS.contains(&last.as_str())
         || Format::from_extension(&last).is_some()
         || last.chars().all(|c| c.is_ascii_digit())
@@ -295,4 +301,57 @@ pub fn render(families: &[Family]) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messy_extension_values() {
+        let cases: &[(&str, Option<&str>)] = &[
+            (".wiz", Some("wiz")),
+            (".CCCRRRPPP", Some("cccrrrppp")),
+            ("example:.docx.locked", Some("locked")),
+            ("([A-F0-9]{32}).osiris", Some("osiris")),
+            (".[random].encrypted", Some("encrypted")),
+            (".id-[ID].[email].ext", Some("ext")),
+            (".NEMTY_*", None),
+            ("AES+RSA", None),
+            ("RANDOM 3 LETTERS ARE ADDED", None),
+            ("!@#$%___________%$#@.mail", Some("mail")),
+            (".com", None),
+            (".docx", None),
+            (".1999", None),
+            (".x", None),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(normalise_extension(raw).as_deref(), *want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn family_names_merge() {
+        assert_eq!(key("Dharma Ransomware"), key("dharma"));
+        assert_eq!(key("PLAY Ransomware"), key("play"));
+        assert_eq!(key("Mount Locker"), key("mountlocker"));
+        assert_eq!(merged_key("Djvu"), merged_key("STOP Ransomware"));
+        // "Ransomware" alone and short stems stay as they are.
+        assert_eq!(key("Ransomware"), "ransomware");
+        assert_eq!(key("RA Ransomware"), "raransomware");
+    }
+
+    #[test]
+    fn note_names() {
+        assert_eq!(
+            normalise_note_name("[id]-Readme.txt").as_deref(),
+            Some("*-readme.txt")
+        );
+        assert_eq!(
+            normalise_note_name("HOW_TO_DECRYPT.txt").as_deref(),
+            Some("how_to_decrypt.txt")
+        );
+        assert_eq!(normalise_note_name("[a][b][c].txt"), None);
+        assert_eq!(normalise_note_name(""), None);
+    }
 }
