@@ -85,9 +85,14 @@ const SHOWN: f64 = 0.3;
 /// extension only it uses, a confident note-text match): below the confident 1.0.
 const WEAK_CEILING: f64 = 0.99;
 
-/// Weight of a note file name the data lists for a family: names are shared across families
-/// and reused by copycats, so a name alone is never shown as a candidate.
+/// Weight of a note file name the data lists for several families: names are shared across
+/// families and reused by copycats, so such a name alone is never shown as a candidate.
 const NOTE_NAME_WEIGHT: f64 = 0.25;
+
+/// Weight of a note file name the data lists for one family only (LockBit 2.0's
+/// `Restore-My-Files.txt`): shown alone, as a weak candidate, because it is the clue a
+/// responder would follow first — and the per-file candidates of the note already name it.
+const UNIQUE_NOTE_NAME_WEIGHT: f64 = 0.5;
 
 /// Note file names too common to point at a family.
 const COMMON_NOTE_NAMES: &[&str] = &[
@@ -409,8 +414,15 @@ impl FamilyIndex {
             }
         }
         for (name, bytes) in notes {
-            for i in self.note_name_families(name) {
-                add(i, NOTE_NAME_WEIGHT, format!("note-name:{name}"));
+            let fams = self.note_name_families(name);
+            let weight = match fams.as_slice() {
+                [_] if !COMMON_NOTE_NAMES.contains(&name.to_lowercase().as_str()) => {
+                    UNIQUE_NOTE_NAME_WEIGHT
+                }
+                _ => NOTE_NAME_WEIGHT,
+            };
+            for i in fams {
+                add(i, weight, format!("note-name:{name}"));
             }
             let Some(text) = crate::notes::note_text(bytes) else {
                 continue;
@@ -829,13 +841,28 @@ mod tests {
             "delta_readme.txt".to_owned(),
             BOILERPLATE.as_bytes().to_vec(),
         )];
-        // A note name (0.25) and a generic extension (0.1): shown, weak.
+        // A note name only Delta uses (0.5) and a generic extension (0.1): shown, weak.
         let c = idx.identify(&notes, &ext, &[]);
         assert_eq!(c.len(), 1, "{c:?}");
-        assert!((c[0].score - 0.35).abs() < 1e-9, "{c:?}");
-        // Either alone is not shown.
-        assert_eq!(idx.identify(&notes, &BTreeMap::new(), &[]), vec![]);
+        assert!((c[0].score - 0.6).abs() < 1e-9, "{c:?}");
+        // The unique note name alone: shown, weak; the generic extension alone: not shown.
+        let c = idx.identify(&notes, &BTreeMap::new(), &[]);
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert!((c[0].score - 0.5).abs() < 1e-9, "{c:?}");
         assert_eq!(idx.identify(&[], &ext, &[]), vec![]);
+    }
+
+    #[test]
+    fn shared_note_name_alone_names_nothing() {
+        let mut fams = vec![family("Delta", &[]), family("Epsilon", &[])];
+        fams[0].note_names = vec!["how_to_back_files.html".to_owned()];
+        fams[1].note_names = vec!["how_to_back_files.html".to_owned()];
+        let idx = FamilyIndex::from_families(fams);
+        let notes = vec![(
+            "HOW_TO_BACK_FILES.html".to_owned(),
+            BOILERPLATE.as_bytes().to_vec(),
+        )];
+        assert_eq!(idx.identify(&notes, &BTreeMap::new(), &[]), vec![]);
     }
 
     #[test]

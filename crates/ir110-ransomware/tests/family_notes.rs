@@ -17,8 +17,13 @@ fn top(style: NoteStyle) -> Vec<(String, bool)> {
 
 #[test]
 fn sample_notes_name_no_family_confidently() {
-    // Written for tests, not copied from a family: unknown.
-    assert_eq!(top(NoteStyle::LockBitLike), vec![]);
+    // Written for tests, not copied from a family: the text names nothing. The LockBit-like
+    // note carries LockBit 2.0's note name (`Restore-My-Files.txt`, listed for LockBit only):
+    // LockBit, weak. The Japanese note's name is listed for no family: unknown.
+    assert_eq!(
+        top(NoteStyle::LockBitLike),
+        vec![("LockBit".to_owned(), false)]
+    );
     assert_eq!(top(NoteStyle::Japanese), vec![]);
     // A shortened copy of the Phobos/Dharma-style "info.txt" note: several families send such
     // notes; the closest is listed, weak.
