@@ -76,13 +76,7 @@ impl Inflater {
     /// (libdeflate checks both); `out_crc` receives the CRC-32 of those bytes. `false` says
     /// only that this fast path could not verify it.
     pub fn verify_gzip_member(&mut self, data: &[u8], len: usize, out_crc: &mut u32) -> bool {
-        let d = self
-            .whole
-            .get_or_insert_with(libdeflater::Decompressor::new);
-        if self.out.len() < len {
-            self.out.resize(len, 0);
-        }
-        let out = &mut self.out[..len];
+        let (d, out) = self.whole_with_out(len);
         if !matches!(d.gzip_decompress(data, out), Ok(n) if n == len) {
             return false;
         }
@@ -94,28 +88,28 @@ impl Inflater {
     /// most `max` bytes, its Adler-32 matching (bytes after the stream are ignored, as
     /// [`Inflater::run`] ignores them). `None` says only that this fast path could not tell.
     pub fn zlib_whole(&mut self, data: &[u8], max: usize) -> Option<usize> {
-        let d = self
-            .whole
-            .get_or_insert_with(libdeflater::Decompressor::new);
-        if self.out.len() < max {
-            self.out.resize(max, 0);
-        }
-        d.zlib_decompress(data, &mut self.out[..max]).ok()
+        let (d, out) = self.whole_with_out(max);
+        d.zlib_decompress(data, out).ok()
     }
 
     /// Whether raw deflate `data` inflates to exactly `len` bytes whose CRC-32 is `crc` (bytes
     /// after the end of the deflate stream are ignored, as [`Inflater::run`] ignores them).
     /// `false` says only that this fast path could not verify it.
     pub fn verify_whole(&mut self, data: &[u8], len: usize, crc: u32) -> bool {
-        let d = self
-            .whole
-            .get_or_insert_with(libdeflater::Decompressor::new);
-        // The buffer only grows, so it is zeroed once per size reached, not per member.
+        let (d, out) = self.whole_with_out(len);
+        matches!(d.deflate_decompress(data, out), Ok(n) if n == len) && crc32fast::hash(out) == crc
+    }
+
+    /// The one-call decoder and an output buffer of `len` bytes. The buffer only grows, so it
+    /// is zeroed once per size reached, not once per member.
+    fn whole_with_out(&mut self, len: usize) -> (&mut libdeflater::Decompressor, &mut [u8]) {
         if self.out.len() < len {
             self.out.resize(len, 0);
         }
-        let out = &mut self.out[..len];
-        matches!(d.deflate_decompress(data, out), Ok(n) if n == len) && crc32fast::hash(out) == crc
+        let d = self
+            .whole
+            .get_or_insert_with(libdeflater::Decompressor::new);
+        (d, &mut self.out[..len])
     }
 
     /// Inflates `data` (a zlib stream when `zlib`, raw deflate otherwise), passing every
