@@ -29,6 +29,15 @@ fn perturb(text: &str) -> String {
         .collect()
 }
 
+/// A text that writes the stored contact point `c` (`onion:label`, `tox:HEX`, `email:a@b`).
+fn contact_text(c: &str) -> String {
+    match c.split_once(':') {
+        Some(("onion", label)) => format!("{label}.onion"),
+        Some((_, value)) => value.to_owned(),
+        None => String::new(),
+    }
+}
+
 /// Split of a family: 0 (A, chooses the rule) or 1 (B, reports it).
 fn split(name: &str) -> usize {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -170,6 +179,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let index = std::fs::read_to_string(tz.join("index.tsv"))?;
     let full = FamilyIndex::from_families(families.clone());
     let mut queries: Vec<Query> = Vec::new();
+    // Notes that write a contact point only their family writes, and how many of those keep
+    // one after perturbation (which replaces e-mail addresses and long ids).
+    let (mut with_contact, mut contact_kept) = (0u32, 0u32);
     let ext = Default::default();
     for line in index.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
@@ -198,8 +210,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         held_out[owner].notes.clear();
         held_out[owner].note_names.clear();
         held_out[owner].extensions.clear();
+        held_out[owner].contacts.clear();
         let name = rel.rsplit('/').next().unwrap_or(rel).to_owned();
         let perturbed = perturb(&text);
+        if !full.contact_families(&text).is_empty() {
+            with_contact += 1;
+            if !full.contact_families(&perturbed).is_empty() {
+                contact_kept += 1;
+            }
+        }
         let note = vec![(name, perturbed.clone().into_bytes())];
         let own_text = full.note_similarities(&text);
         let mut run = |test: Test, idx: &FamilyIndex| {
@@ -230,6 +249,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         run(Test::Known, &full);
         run(Test::Open, &FamilyIndex::from_families(held_out));
     }
+    let gained = families
+        .iter()
+        .enumerate()
+        .filter(|&(i, f)| {
+            f.contacts.iter().any(|c| {
+                full.contact_families(&contact_text(c))
+                    .iter()
+                    .any(|&(_, j)| j == i)
+            })
+        })
+        .count();
+    println!(
+        "contact points: {} distinctive, {gained} families with at least one; {with_contact} notes write one, {contact_kept} still do after perturbation\n",
+        full.distinctive_contact_count()
+    );
     // How the choice moves with the cost of a wrong answer (3 is the one used).
     for cost in [1.0, 2.0, 5.0] {
         if let Some((r, _)) = choose(&queries, cost) {

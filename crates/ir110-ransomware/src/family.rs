@@ -3,8 +3,9 @@
 //! `data/family-index.jsonl` (regenerated and checked by the `family_index` test; see
 //! `examples/family_index.rs`). An installed binary needs no data files.
 //!
-//! Evidence, strongest first: a known file marker, a family name the note writes (only names
-//! no other family's notes write), note text similarity (MinHash over character 5-grams of
+//! Evidence, strongest first: a known file marker, a family name or a contact point (onion
+//! address, Tox id, e-mail address) the note writes (only those no other family's notes
+//! write), note text similarity (MinHash over character 5-grams of
 //! normalised text, so ids, addresses and prices do not matter), an exact campaign extension,
 //! the note file name. Generic extensions (`.locked`, `.enc`) are weak evidence.
 //!
@@ -44,6 +45,10 @@ pub struct Family {
     /// the note writes (`|`-separated mention keys) when it writes any.
     #[serde(rename = "m", default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Contact points the family's notes write ([`contact_points`]: `onion:<v3 or v2 label>`,
+    /// `tox:<76 hex>`, `email:<address>`). Only those of exactly one family are evidence.
+    #[serde(rename = "c", default, skip_serializing_if = "Vec::is_empty")]
+    pub contacts: Vec<String>,
 }
 
 /// The committed index.
@@ -144,6 +149,11 @@ const ORDINARY_NAMES: &[&str] = &[
     "warlock",
 ];
 
+/// Weight of a contact point (onion address, Tox id, e-mail address) written in a note when
+/// only one family's notes write it: the same leak site or chat portal serves all of a
+/// family's (or affiliate's) victims, so it is as strong as the family's own name.
+const CONTACT_WEIGHT: f64 = 1.0;
+
 /// Weight of an ordinary-word family name written in a note.
 const ORDINARY_MENTION_WEIGHT: f64 = 0.3;
 
@@ -208,6 +218,8 @@ pub struct FamilyIndex {
     note_patterns: Vec<(String, String, usize)>,
     /// Family names that only their own family's notes mention (mention key → family).
     mentions: BTreeMap<String, usize>,
+    /// Contact points only one family's notes write (contact point → family).
+    contacts: BTreeMap<String, usize>,
     rule: TextRule,
 }
 
@@ -249,6 +261,7 @@ impl FamilyIndex {
                 .push(f.notes.iter().filter_map(|h| decode_signature(h)).collect());
         }
         idx.mentions = distinctive_mentions(&families);
+        idx.contacts = distinctive_contacts(&families);
         idx.families = families;
         idx
     }
@@ -278,6 +291,19 @@ impl FamilyIndex {
             .collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         ranked
+    }
+
+    /// The contact points of `text` that only one family's notes write, with that family.
+    pub fn contact_families(&self, text: &str) -> Vec<(String, usize)> {
+        contact_points(text)
+            .into_iter()
+            .filter_map(|p| self.contacts.get(&p).map(|&i| (p, i)))
+            .collect()
+    }
+
+    /// Number of contact points that are evidence (written by one family's notes only).
+    pub fn distinctive_contact_count(&self) -> usize {
+        self.contacts.len()
     }
 
     /// Families in the index.
@@ -353,6 +379,9 @@ impl FamilyIndex {
                         *scores.entry(i).or_default() += 2.0;
                     }
                 }
+                for (_, i) in self.contact_families(&text) {
+                    *scores.entry(i).or_default() += 2.0;
+                }
             }
             let fams = self.note_name_families(name);
             if fams.len() <= 2 && !COMMON_NOTE_NAMES.contains(&name.to_lowercase().as_str()) {
@@ -427,6 +456,10 @@ impl FamilyIndex {
             let Some(text) = crate::notes::note_text(bytes) else {
                 continue;
             };
+            for (point, i) in self.contact_families(&text) {
+                strong.push(i);
+                add(i, CONTACT_WEIGHT, format!("contact:{}", shorten(&point)));
+            }
             let grams = mention_grams(&text);
             for (name, &i) in &self.mentions {
                 if grams.contains(name.as_str()) {
@@ -681,6 +714,134 @@ fn distinctive_mentions(families: &[Family]) -> BTreeMap<String, usize> {
         .collect()
 }
 
+/// E-mail domains of examples and of services a note may point at that are not the
+/// attacker's contact (Tor Project, No More Ransom).
+const NOT_CONTACT_DOMAINS: &[&str] = &[
+    "example.com",
+    "example.org",
+    "example.net",
+    "example.invalid",
+    "domain.com",
+    "yourdomain.com",
+    "company.com",
+    "torproject.org",
+    "nomoreransom.org",
+];
+
+/// Local parts of placeholder e-mail addresses (`your@email.com`, `name@domain`).
+const PLACEHOLDER_LOCAL_PARTS: &[&str] = &[
+    "your",
+    "youremail",
+    "yourmail",
+    "email",
+    "mail",
+    "name",
+    "user",
+    "username",
+    "example",
+    "test",
+    "xxx",
+    "address",
+    "mailbox",
+];
+
+/// The contact points a note writes, sorted and deduplicated: Tor onion labels (`onion:` and
+/// the 56-character v3 or 16-character v2 base32 label), Tox ids (`tox:` and 76 hex digits,
+/// upper case) and e-mail addresses (`email:` and the address, lower case; placeholders and
+/// examples left out).
+pub fn contact_points(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let is_token = |c: char| c.is_ascii_alphanumeric() || "._%+-@".contains(c);
+    for token in text.split(|c: char| !is_token(c)) {
+        let lower = token.to_ascii_lowercase();
+        // Onion labels: the base32 run right before `.onion`.
+        let mut from = 0;
+        while let Some(p) = lower.get(from..).and_then(|r| r.find(".onion")) {
+            let end = from + p;
+            let label: String = lower[..end]
+                .chars()
+                .rev()
+                .take_while(|c| c.is_ascii_lowercase() || ('2'..='7').contains(c))
+                .collect::<Vec<char>>()
+                .into_iter()
+                .rev()
+                .collect();
+            let before = lower[..end - label.len()].chars().next_back();
+            if matches!(label.len(), 16 | 56) && before.is_none_or(|c| !c.is_ascii_alphanumeric()) {
+                out.push(format!("onion:{label}"));
+            }
+            from = end + ".onion".len();
+        }
+        // Tox ids: a run of exactly 76 hex digits.
+        for run in token.split(|c: char| !c.is_ascii_alphanumeric()) {
+            if run.len() == 76 && run.chars().all(|c| c.is_ascii_hexdigit()) {
+                out.push(format!("tox:{}", run.to_ascii_uppercase()));
+            }
+        }
+        if let Some(e) = email(&lower) {
+            out.push(format!("email:{e}"));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The e-mail address in a token, unless it is a placeholder or example.
+fn email(token: &str) -> Option<String> {
+    let (local, domain) = token.split_once('@')?;
+    let local = local.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
+    let domain = domain.trim_end_matches(|c: char| !c.is_ascii_alphanumeric());
+    let (_, tld) = domain.rsplit_once('.')?;
+    let local_ok = !local.is_empty()
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._%+-".contains(c));
+    let domain_ok = domain
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || ".-".contains(c))
+        && tld.len() >= 2
+        && tld.chars().all(|c| c.is_ascii_lowercase());
+    let placeholder = PLACEHOLDER_LOCAL_PARTS.contains(&local)
+        || local.chars().all(|c| c == 'x' || c == '.')
+        || NOT_CONTACT_DOMAINS.contains(&domain)
+        || domain.starts_with("example.")
+        || domain.ends_with(".example");
+    (local_ok && domain_ok && !placeholder).then(|| format!("{local}@{domain}"))
+}
+
+/// A contact point short enough for an evidence string: long onion labels and Tox ids keep
+/// their first 16 characters.
+fn shorten(point: &str) -> String {
+    let (kind, value) = point.split_once(':').unwrap_or(("", point));
+    if value.len() > 24 && !value.contains('@') {
+        format!("{kind}:{}…", value.get(..16).unwrap_or(value))
+    } else {
+        point.to_owned()
+    }
+}
+
+/// Contact points that are evidence: written by exactly one family's notes. A point two
+/// families share (a rebrand, an affiliate working for both) names neither.
+fn distinctive_contacts(families: &[Family]) -> BTreeMap<String, usize> {
+    let mut owners: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, f) in families.iter().enumerate() {
+        for c in &f.contacts {
+            let o = owners.entry(c.as_str()).or_default();
+            if !o.contains(&i) {
+                o.push(i);
+            }
+        }
+    }
+    owners
+        .into_iter()
+        .filter_map(|(c, o)| match o.as_slice() {
+            [only] => Some((c.to_owned(), *only)),
+            _ => None,
+        })
+        .collect()
+}
+
 fn decode_signature(s: &str) -> Option<[u32; MINHASH_LEN]> {
     let s = s.split_once(';').map_or(s, |(sig, _)| sig);
     if s.len() != MINHASH_LEN * 8 {
@@ -721,6 +882,7 @@ mod tests {
                     encode_note(t, &mentioned)
                 })
                 .collect(),
+            contacts: notes.iter().flat_map(|t| contact_points(t)).collect(),
         }
     }
 
@@ -925,6 +1087,133 @@ mod tests {
         let c = FamilyIndex::builtin().identify(&note(text), &BTreeMap::new(), &[]);
         assert_eq!(c.first().map(|c| c.family.as_str()), Some("Akira"), "{c:?}");
         assert!(c[0].score >= 1.0, "{c:?}");
+    }
+
+    /// Contact points only one family's notes write, in the built-in index, and the families
+    /// that have at least one.
+    const CONTACTS_IN_BUILTIN: usize = 699;
+    const FAMILIES_WITH_CONTACTS: usize = 256;
+
+    const ONION_A: &str = "aaaabbbbccccddddeeeeffffgggghhhhiiiijjjjkkkkllllmmmm2345";
+    const ONION_SHARED: &str = "zzzzyyyyxxxxwwwwvvvvuuuuttttssssrrrrqqqqppppoooonnnn7654";
+
+    #[test]
+    fn contact_points_of_a_note() {
+        let tox = "0123456789ABCDEF0123456789abcdef0123456789ABCDEF0123456789ABCDEF0123456789AB";
+        let text = format!(
+            "Visit http://{ONION_A}.onion/chat?id=1 or the old site abcdefghij234567.ONION.\n\
+             Tox: {tox}. Mail Recovery.Team@Proton.me, (backup: rt2@onionmail.org).\n\
+             Not contacts: your@email.com, name@example.com, xxxx@xxx.com, a 17-letter \
+             abcdefghij2345672.onion, a 75-digit {}",
+            &tox[..75]
+        );
+        assert_eq!(
+            contact_points(&text),
+            vec![
+                "email:recovery.team@proton.me".to_owned(),
+                "email:rt2@onionmail.org".to_owned(),
+                format!("onion:{ONION_A}"),
+                "onion:abcdefghij234567".to_owned(),
+                format!("tox:{}", tox.to_ascii_uppercase()),
+            ]
+        );
+        assert_eq!(
+            shorten(&format!("onion:{ONION_A}")),
+            "onion:aaaabbbbccccdddd…"
+        );
+        assert_eq!(
+            shorten("email:rt2@onionmail.org"),
+            "email:rt2@onionmail.org"
+        );
+    }
+
+    #[test]
+    fn real_onion_in_boilerplate_resolves_to_its_family() {
+        // Akira's chat portal in a note whose text is boilerplate any family could send.
+        let onion = "akiralkzxzq2dsrzsrvbr2xgbbu2wgsmxryd4csgfameg52n7efvr2id";
+        let text = format!("{BOILERPLATE}\nOur site: http://{onion}.onion/");
+        let c = FamilyIndex::builtin().identify(&note(&text), &BTreeMap::new(), &[]);
+        let top: Vec<(&str, f64)> = c.iter().map(|c| (c.family.as_str(), c.score)).collect();
+        // The boilerplate resembles a Razor note a little: listed below, weak.
+        assert_eq!(top, vec![("Akira", 1.0), ("Razor", 0.5)], "{c:?}");
+        assert_eq!(
+            c[0].evidence,
+            vec!["contact:onion:akiralkzxzq2dsrz…".to_owned()]
+        );
+        // The note's own per-file candidates name it too.
+        let cands = FamilyIndex::builtin().file_candidates(
+            "README.txt",
+            &names::analyse("README.txt"),
+            Verdict::Note,
+            &Content::whole(text.into_bytes()),
+        );
+        assert_eq!(cands, vec!["Akira".to_owned()]);
+    }
+
+    #[test]
+    fn builtin_contact_points() {
+        let idx = FamilyIndex::builtin();
+        assert_eq!(idx.distinctive_contact_count(), CONTACTS_IN_BUILTIN);
+        let families: std::collections::BTreeSet<usize> = idx.contacts.values().copied().collect();
+        assert_eq!(families.len(), FAMILIES_WITH_CONTACTS);
+        // The TorBox mail service onion is written by three families' notes: not evidence.
+        assert!(!idx.contacts.contains_key("onion:torbox3uiot6wchz"));
+    }
+
+    #[test]
+    fn shared_contact_point_names_neither_family() {
+        let delta = format!(
+            "Delta crew. Your company servers are locked. Chat with us at http://{ONION_A}.onion or \
+             http://{ONION_SHARED}.onion and write to delta.recovery@protonmail.com."
+        );
+        let epsilon = format!(
+            "Epsilon here: the data of your firm was downloaded and will be published. Negotiate at \
+             http://{ONION_SHARED}.onion before the deadline."
+        );
+        let idx = FamilyIndex::from_families(vec![
+            family("Delta", &[&delta]),
+            family("Epsilon", &[&epsilon]),
+        ]);
+        assert_eq!(
+            idx.contacts.keys().collect::<Vec<_>>(),
+            vec![
+                "email:delta.recovery@protonmail.com",
+                &format!("onion:{ONION_A}")
+            ]
+        );
+        let shared = format!("{BOILERPLATE}\nhttp://{ONION_SHARED}.onion/");
+        assert_eq!(idx.identify(&note(&shared), &BTreeMap::new(), &[]), vec![]);
+        let own = format!("{BOILERPLATE}\nhttp://{ONION_A}.onion/");
+        let c = idx.identify(&note(&own), &BTreeMap::new(), &[]);
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert_eq!(c[0].family, "Delta");
+        assert!((c[0].score - 1.0).abs() < 1e-9, "{c:?}");
+    }
+
+    #[test]
+    fn email_domain_alone_is_not_evidence() {
+        let delta = "Delta crew. Your company servers are locked. Write to crew.recovery@protonmail.com \
+                     and attach two files for a free test decryption.";
+        let idx = FamilyIndex::from_families(vec![family("Delta", &[delta])]);
+        for other in [
+            "another.victim.desk@protonmail.com",
+            "protonmail.com",
+            "@protonmail.com",
+        ] {
+            let text = format!("{BOILERPLATE} {other}");
+            assert_eq!(
+                idx.identify(&note(&text), &BTreeMap::new(), &[]),
+                vec![],
+                "{other}"
+            );
+        }
+        let text = format!("{BOILERPLATE} Crew.Recovery@ProtonMail.com");
+        let c = idx.identify(&note(&text), &BTreeMap::new(), &[]);
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert_eq!(
+            c[0].evidence,
+            vec!["contact:email:crew.recovery@protonmail.com".to_owned()]
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::family::{Family, encode_note, mention_grams, mention_key};
+use crate::family::{Family, contact_points, encode_note, mention_grams, mention_key};
 use crate::format::Format;
 
 /// Errors while building the index.
@@ -162,10 +162,9 @@ pub fn build(root: &Path) -> Result<Vec<Family>, BuildError> {
             .iter()
             .filter_map(|x| normalise_note_name(x))
             .collect();
-        let notes: Vec<String> = strings(meta.and_then(|m| m.get("ransomnotes")))
-            .into_iter()
-            .filter(|t| t.len() >= 80)
-            .collect();
+        let all_notes = strings(meta.and_then(|m| m.get("ransomnotes")));
+        let contacts: Vec<String> = all_notes.iter().flat_map(|t| contact_points(t)).collect();
+        let notes: Vec<String> = all_notes.into_iter().filter(|t| t.len() >= 80).collect();
         let k = merged_key(name);
         let canonical = alias.entry(k).or_insert_with(|| name.to_owned()).clone();
         for s in &synonyms {
@@ -182,10 +181,12 @@ pub fn build(root: &Path) -> Result<Vec<Family>, BuildError> {
             extensions: Vec::new(),
             note_names: Vec::new(),
             notes: Vec::new(),
+            contacts: Vec::new(),
         });
         f.synonyms.extend(synonyms);
         f.extensions.extend(extensions);
         f.note_names.extend(note_names);
+        f.contacts.extend(contacts);
         raw_notes.entry(canonical).or_default().extend(notes);
     }
     let resolve = |name: &str, alias: &BTreeMap<String, String>| {
@@ -211,6 +212,7 @@ pub fn build(root: &Path) -> Result<Vec<Family>, BuildError> {
                 extensions: Vec::new(),
                 note_names: Vec::new(),
                 notes: Vec::new(),
+                contacts: Vec::new(),
             })
             .extensions
             .push(ext);
@@ -237,7 +239,9 @@ pub fn build(root: &Path) -> Result<Vec<Family>, BuildError> {
             extensions: Vec::new(),
             note_names: Vec::new(),
             notes: Vec::new(),
+            contacts: Vec::new(),
         });
+        f.contacts.extend(contact_points(&text));
         if text.len() >= 80 {
             raw_notes.entry(fam.clone()).or_default().push(text);
         }
@@ -277,6 +281,7 @@ pub fn build(root: &Path) -> Result<Vec<Family>, BuildError> {
                 &mut f.extensions,
                 &mut f.note_names,
                 &mut f.notes,
+                &mut f.contacts,
             ] {
                 v.sort();
                 v.dedup();
@@ -292,7 +297,7 @@ pub fn build(root: &Path) -> Result<Vec<Family>, BuildError> {
 /// The index file text for `families`.
 pub fn render(families: &[Family]) -> String {
     let mut s = String::from(
-        "# ir110 ransomware family index: generated from shared/data/ransomware (MISP galaxy CC0/BSD-2, Splunk security_content Apache-2.0, ThreatLabz ransomware_notes MIT)\n# by `cargo run -p ir110-ransomware --example family_index`. Do not edit by hand. Notes are stored as MinHash signatures, not text.\n",
+        "# ir110 ransomware family index: generated from shared/data/ransomware (MISP galaxy CC0/BSD-2, Splunk security_content Apache-2.0, ThreatLabz ransomware_notes MIT)\n# by `cargo run -p ir110-ransomware --example family_index`. Do not edit by hand. Notes are stored as MinHash signatures, not text; contact points (`c`: onion labels, Tox ids, e-mail addresses) as the notes write them.\n",
     );
     for f in families {
         if let Ok(line) = serde_json::to_string(f) {
