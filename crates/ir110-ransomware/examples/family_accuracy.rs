@@ -182,6 +182,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Notes that write a contact point only their family writes, and how many of those keep
     // one after perturbation (which replaces e-mail addresses and long ids).
     let (mut with_contact, mut contact_kept) = (0u32, 0u32);
+    // Unperturbed notes whose contact points name another family: in the full index, and
+    // with the note's own family removed (open set).
+    let (mut contact_wrong, mut contact_open_wrong) = (0u32, 0u32);
     let ext = Default::default();
     for line in index.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
@@ -213,11 +216,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         held_out[owner].contacts.clear();
         let name = rel.rsplit('/').next().unwrap_or(rel).to_owned();
         let perturbed = perturb(&text);
-        if !full.contact_families(&text).is_empty() {
+        let own = full.contact_families(&text);
+        if !own.is_empty() {
             with_contact += 1;
+            if own.iter().any(|&(_, i)| families[i].name != truth) {
+                contact_wrong += 1;
+            }
             if !full.contact_families(&perturbed).is_empty() {
                 contact_kept += 1;
             }
+        }
+        // Unperturbed, with the note's family removed: a point it shared with one other
+        // family (a rebrand) is now that family's alone.
+        let open = FamilyIndex::from_families(held_out.clone());
+        if !open.contact_families(&text).is_empty() {
+            contact_open_wrong += 1;
         }
         let note = vec![(name, perturbed.clone().into_bytes())];
         let own_text = full.note_similarities(&text);
@@ -261,7 +274,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .count();
     println!(
-        "contact points: {} distinctive, {gained} families with at least one; {with_contact} notes write one, {contact_kept} still do after perturbation\n",
+        "contact points: {} distinctive, {gained} families with at least one; {with_contact} notes write one ({contact_wrong} of them one of another family), {contact_kept} still do after perturbation; unperturbed open set: {contact_open_wrong} notes name a wrong family by a contact point\n",
         full.distinctive_contact_count()
     );
     // How the choice moves with the cost of a wrong answer (3 is the one used).
