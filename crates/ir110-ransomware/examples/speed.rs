@@ -1,6 +1,7 @@
 //! Speed benchmark: files/s on many small files and bytes/s on large ones, against a plain
 //! walk, reading every byte (`cat`), and reading exactly the bytes the scanner reads.
-//! `cargo run --release -p ir110-ransomware --example speed -- DIR [SMALL_FILES] [--cold] [--tree small|large]`
+//! `cargo run --release -p ir110-ransomware --example speed -- DIR [SMALL_FILES] [--cold] [--tree small|large] [--threads N]`
+//! (`--threads`: workers of `cat`, the read plan and the scan; default 2).
 //! Creates DIR/small (sample documents) and DIR/large (4 × 128 MiB + one sparse 8 GiB file) on
 //! first use. Prints Markdown; each figure is the median of 3 runs, warm cache by default (one
 //! untimed run first). With `--cold`, the page cache is emptied before every timed run of every
@@ -159,11 +160,11 @@ fn time(cache: Cache, files: &[PathBuf], f: &dyn Fn() -> u64) -> (f64, f64, u64)
     (median(times), median(cpu), out)
 }
 
-fn par_each(paths: &[PathBuf], f: &(dyn Fn(&Path) -> u64 + Sync)) -> u64 {
+fn par_each(threads: usize, paths: &[PathBuf], f: &(dyn Fn(&Path) -> u64 + Sync)) -> u64 {
     let total = AtomicU64::new(0);
     let next = AtomicU64::new(0);
     std::thread::scope(|s| {
-        for _ in 0..2 {
+        for _ in 0..threads {
             s.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed) as usize;
@@ -180,11 +181,13 @@ fn main() -> std::io::Result<()> {
     let mut args: Vec<String> = Vec::new();
     let mut cold = false;
     let mut only: Option<String> = None;
+    let mut threads = 2;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
             "--cold" => cold = true,
             "--tree" => only = it.next(),
+            "--threads" => threads = it.next().and_then(|t| t.parse().ok()).unwrap_or(2),
             _ => args.push(a),
         }
     }
@@ -196,9 +199,12 @@ fn main() -> std::io::Result<()> {
     let small: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(20_000);
     build(&dir, small)?;
     let cache = if cold { Cache::cold() } else { Cache::Warm };
-    println!("Cache: {}.\n", cache.name());
+    println!(
+        "Cache: {}. Threads (every contender but the walk): {threads}.\n",
+        cache.name()
+    );
     let opts = ScanOptions {
-        threads: 2,
+        threads,
         ..ScanOptions::default()
     };
     println!(
@@ -219,7 +225,7 @@ fn main() -> std::io::Result<()> {
         let (walk, walk_cpu, n) = time(cache, &list, &|| files(&root).len() as u64);
         // `cat`: read every byte (the sparse file included, as cat would).
         let (cat, cat_cpu, _) = time(cache, &list, &|| {
-            par_each(&list, &|p| {
+            par_each(threads, &list, &|p| {
                 thread_local! {
                     // One buffer per thread, as `cat` has (allocating per file would slow it).
                     static BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; 1 << 20]);
@@ -242,7 +248,7 @@ fn main() -> std::io::Result<()> {
         });
         let plan = ReadPlan::default();
         let (planned, plan_cpu, plan_bytes) = time(cache, &list, &|| {
-            par_each(&list, &|p| {
+            par_each(threads, &list, &|p| {
                 std::fs::metadata(p)
                     .ok()
                     .and_then(|m| Content::read(p, m.len(), &plan).ok())
