@@ -554,3 +554,24 @@ fn demo_end_to_end() {
     );
     let _ = shared_data();
 }
+
+/// `ransomware identify` speaks both languages, decryptor conditions and status included, and
+/// says when a candidate rests on weak evidence only (the demo's note name).
+#[test]
+fn ransomware_identify_in_both_languages() {
+    let w = World::new();
+    let d = w.path("d");
+    w.ok(&["demo", "--no-case", d.to_str().unwrap()]);
+    let share = d.join("evidence/FS01/share");
+    for lang in ["ja", "en"] {
+        let out = w.ok(&[
+            "--lang",
+            lang,
+            "--no-progress",
+            "ransomware",
+            "identify",
+            share.to_str().unwrap(),
+        ]);
+        insta::assert_snapshot!(format!("ransomware_identify_{lang}"), out);
+    }
+}

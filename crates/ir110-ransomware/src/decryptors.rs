@@ -35,8 +35,10 @@ pub struct DecryptorFact {
     /// Tool name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool: Option<String>,
-    /// When it works.
+    /// When it works (English).
     pub conditions: String,
+    /// When it works (Japanese).
+    pub conditions_ja: String,
     /// Where to get it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
@@ -44,6 +46,16 @@ pub struct DecryptorFact {
     pub checked: String,
     /// Whether that comparison was made online against the vendor page.
     pub verified: bool,
+}
+
+impl DecryptorFact {
+    /// When it works, in `lang`.
+    pub fn conditions_in(&self, lang: ir110_model::Lang) -> &str {
+        match lang {
+            ir110_model::Lang::Ja => &self.conditions_ja,
+            ir110_model::Lang::En => &self.conditions,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -131,5 +143,30 @@ mod tests {
         assert_eq!(lookup("8base").map(|f| f.family.as_str()), Some("Phobos"));
         assert!(lookup("NoSuchFamily").is_none());
         assert!(all().iter().all(|f| !f.checked.is_empty()));
+    }
+
+    #[test]
+    fn every_fact_says_when_it_works_in_both_languages() {
+        // A parse error would leave the list empty: count first.
+        assert_eq!(all().len(), 20);
+        for f in all() {
+            assert!(!f.conditions.is_empty(), "{}", f.family);
+            // Japanese text, not a copy of the English one.
+            assert!(
+                f.conditions_ja
+                    .chars()
+                    .any(|c| ('\u{3040}'..='\u{30ff}').contains(&c)),
+                "{}: {}",
+                f.family,
+                f.conditions_ja
+            );
+        }
+        let stop = lookup("STOP").map(|f| f.conditions_in(ir110_model::Lang::Ja));
+        assert_eq!(
+            stop,
+            Some(
+                "オフラインキーで暗号化されたファイル（個人 ID の末尾が「t1」）のみ。オンラインキーを使う新しい亜種は復号できません。"
+            )
+        );
     }
 }

@@ -10,6 +10,7 @@ use std::sync::Mutex;
 
 use anyhow::{Context as _, Result};
 use ir110_model::{AnalysisContext, Message, SourceRef};
+use ir110_ransomware::decryptors::Status;
 use ir110_ransomware::{FileRecord, ScanOptions, ScanSummary, Verdict};
 
 use crate::context::Context;
@@ -338,11 +339,18 @@ fn identify(args: IdentifyArgs, ctx: &Context) -> Result<ExitCode> {
         let _ = writeln!(out, "  {}", ctx.t("ransomware.cli.no-candidate"));
     }
     for (i, c) in id.candidates.iter().enumerate() {
+        // Below 1.0 no single piece of evidence is strong (see `family::identify`).
+        let weak = if c.score < 1.0 {
+            format!(" — {}", ctx.t("ransomware.cli.weak"))
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "  {}. {}  (score {:.2}; {})",
+            "  {}. {}  ({} {:.2}; {}){weak}",
             i + 1,
             c.family,
+            ctx.t("ransomware.cli.score"),
             c.score,
             c.evidence.join(", ")
         );
@@ -353,13 +361,19 @@ fn identify(args: IdentifyArgs, ctx: &Context) -> Result<ExitCode> {
                     .flatten()
                     .collect::<Vec<_>>()
                     .join(": ");
+                let status = match d.status {
+                    Status::Yes => "ransomware.cli.status.yes",
+                    Status::Partial => "ransomware.cli.status.partial",
+                    Status::No => "ransomware.cli.status.no",
+                    Status::Unknown => "ransomware.cli.status.unknown",
+                };
                 let _ = writeln!(
                     out,
-                    "     {}: {:?} — {tool}",
+                    "     {}: {} — {tool}",
                     ctx.t("ransomware.cli.decryptor"),
-                    d.status
+                    ctx.t(status)
                 );
-                let _ = writeln!(out, "       {}", d.conditions);
+                let _ = writeln!(out, "       {}", d.conditions_in(ctx.lang));
                 if let Some(u) = &d.url {
                     let _ = writeln!(out, "       {u}");
                 }
