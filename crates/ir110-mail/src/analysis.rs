@@ -941,7 +941,7 @@ impl MailAnalysis {
             .key(name)
             .summary(
                 Message::new("mail.account-abused.summary")
-                    .arg("signals", signals.join(", "))
+                    .arg("signals", signal_terms(&signals))
                     .arg("messages", s.messages)
                     .arg("recipients", s.recipients),
             )
@@ -1028,9 +1028,44 @@ impl MailAnalysis {
     }
 }
 
+/// The signals as catalogue keys (`mail.signal.burst, …`): the finding's summary renders them
+/// as words in the reader's language, its data keeps the short names.
+pub fn signal_terms(signals: &[String]) -> String {
+    signals
+        .iter()
+        .map(|s| format!("mail.signal.{s}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signals_render_in_the_readers_language() {
+        use ir110_model::{Catalog, Lang};
+        let c = Catalog::from_sources(&[ir110_model::MESSAGES, crate::MESSAGES]).unwrap();
+        let m = Message::new("mail.account-abused.summary")
+            .arg(
+                "signals",
+                signal_terms(&["burst".to_owned(), "new-client".to_owned()]),
+            )
+            .arg("messages", 3)
+            .arg("recipients", 5);
+        assert!(
+            c.render(&m, Lang::Ja)
+                .starts_with("兆候: 大量送信、新しい接続元 IP。このアカウントで 3 通"),
+            "{}",
+            c.render(&m, Lang::Ja)
+        );
+        assert!(
+            c.render(&m, Lang::En)
+                .starts_with("Signals: burst of sending, new client address (IP). 3 messages"),
+            "{}",
+            c.render(&m, Lang::En)
+        );
+    }
 
     #[test]
     fn networks() {

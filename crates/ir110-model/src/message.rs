@@ -174,11 +174,30 @@ impl Catalog {
         self.text(key, lang).unwrap_or(key).to_owned()
     }
 
-    /// Renders a message: substitutes `{name}` by its argument. Unknown keys render as the key
-    /// followed by the arguments, so nothing is lost.
+    /// Renders a message: substitutes `{name}` by its argument. An argument that is a list of
+    /// catalogue keys (`mail.signal.burst, mail.signal.new-client`) is rendered as their texts,
+    /// so terms inside a message are translated too while the finding keeps the keys. Unknown
+    /// keys render as the key followed by the arguments, so nothing is lost.
     pub fn render(&self, message: &Message, lang: Lang) -> String {
         match self.text(&message.key, lang) {
-            Some(text) => substitute(text, &message.args),
+            Some(text) => {
+                let terms = |v: &String| -> Option<String> {
+                    let items: Vec<&str> = v.split(", ").collect();
+                    let texts: Option<Vec<&str>> =
+                        items.iter().map(|k| self.text(k, lang)).collect();
+                    let sep = match lang {
+                        Lang::Ja => "、",
+                        Lang::En => ", ",
+                    };
+                    texts.map(|t| t.join(sep))
+                };
+                let args: BTreeMap<String, String> = message
+                    .args
+                    .iter()
+                    .map(|(k, v)| (k.clone(), terms(v).unwrap_or_else(|| v.clone())))
+                    .collect();
+                substitute(text, &args)
+            }
             None if message.args.is_empty() => message.key.clone(),
             None => {
                 let args: Vec<String> = message
@@ -234,6 +253,33 @@ mod tests {
 en = "{count} files in {dir}"
 ja = "{dir} に {count} 件"
 "#;
+
+    #[test]
+    fn arguments_that_are_keys_are_translated() {
+        let c = Catalog::from_sources(&[
+            SAMPLE,
+            r#"
+["t.signal.burst"]
+en = "burst"
+ja = "大量送信"
+["t.signal.new"]
+en = "new client"
+ja = "新しい接続元"
+"#,
+        ])
+        .unwrap();
+        let m = Message::new("a.count")
+            .arg("count", "t.signal.burst, t.signal.new")
+            .arg("dir", "t.signal.burst, not.a.key");
+        assert_eq!(
+            c.render(&m, Lang::Ja),
+            "t.signal.burst, not.a.key に 大量送信、新しい接続元 件"
+        );
+        assert_eq!(
+            c.render(&m, Lang::En),
+            "burst, new client files in t.signal.burst, not.a.key"
+        );
+    }
 
     #[test]
     fn renders_both_languages() {

@@ -101,7 +101,11 @@ fn analyze(args: AnalyzeArgs, ctx: &Context) -> Result<ExitCode> {
             a.messages,
             a.recipients,
             a.peak_hour_recipients,
-            a.signals.join(",")
+            a.signals
+                .iter()
+                .map(|s| ctx.t(&format!("mail.signal.{s}")))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     println!();
