@@ -230,7 +230,7 @@ pub fn findings(
     if let Some(id) = &id {
         let names: Vec<String> = id.candidates.iter().map(|c| c.family.clone()).collect();
         let (title, confidence) = match id.candidates.first() {
-            Some(c) if c.score >= 1.0 => (
+            Some(c) if c.is_confident() => (
                 Message::new("ransomware.family.title").arg("family", &c.family),
                 Confidence::Medium,
             ),

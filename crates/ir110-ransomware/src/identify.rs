@@ -27,6 +27,14 @@ pub struct IdentifiedFamily {
     pub decryptor: Option<DecryptorFact>,
 }
 
+impl IdentifiedFamily {
+    /// Whether one piece of evidence is strong enough to name the family (score ≥ 1.0); below
+    /// that the candidate is shown as weak ("possibly X").
+    pub fn is_confident(&self) -> bool {
+        self.score >= 1.0
+    }
+}
+
 /// A link for human confirmation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Link {

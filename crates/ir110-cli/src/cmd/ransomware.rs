@@ -339,8 +339,7 @@ fn identify(args: IdentifyArgs, ctx: &Context) -> Result<ExitCode> {
         let _ = writeln!(out, "  {}", ctx.t("ransomware.cli.no-candidate"));
     }
     for (i, c) in id.candidates.iter().enumerate() {
-        // Below 1.0 no single piece of evidence is strong (see `family::identify`).
-        let weak = if c.score < 1.0 {
+        let weak = if !c.is_confident() {
             format!(" — {}", ctx.t("ransomware.cli.weak"))
         } else {
             String::new()
