@@ -2,7 +2,7 @@
 //!
 //! `access_throughput generate COPIES FILE` writes COPIES demo shop logs (different seeds)
 //! one after another; `access_throughput FILE…` reads them and prints lines, bytes, seconds
-//! and rates.
+//! and rates (`access_throughput --json OUT FILE…` also writes the whole report as JSON).
 
 use std::error::Error;
 use std::io::Write;
@@ -30,6 +30,14 @@ fn main() -> Result<(), Box<dyn Error>> {
         }
         return Ok(());
     }
+    // `--json OUT` (first): also write the whole report, to compare builds.
+    let (json, args) = match args.first().map(String::as_str) {
+        Some("--json") => (
+            Some(PathBuf::from(args.get(1).ok_or("missing OUT")?)),
+            &args[2..],
+        ),
+        _ => (None, &args[..]),
+    };
     let paths: Vec<PathBuf> = args.iter().map(PathBuf::from).collect();
     let bytes: u64 = paths
         .iter()
@@ -47,5 +55,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         report.attackers.len(),
         report.first_compromises.len()
     );
+    if let Some(out) = json {
+        std::fs::write(out, serde_json::to_vec_pretty(&report)?)?;
+    }
     Ok(())
 }

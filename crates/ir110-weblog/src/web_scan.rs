@@ -23,7 +23,9 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use crate::access_log::{AccessLayout, HttpRequest, RequestView, parse_combined_view, parse_w3c};
+use crate::access_log::{
+    AccessLayout, HttpRequest, RequestView, parse_combined_request, parse_w3c,
+};
 use crate::attack_patterns::{AttackKind, KindSet, classify_target_in, is_scanner, percent_decode};
 use crate::baseline::{Baseline, BaselineDiff, relative, sha256_file};
 use crate::file_scan::{ContentVerdict, FileTimes, FileVerdict, Matchers, Reason, scan_content};
@@ -367,8 +369,59 @@ impl LineOut<'_> {
     }
 }
 
+/// What one block's lines repeat: the scanner verdict per user agent and the attack kinds
+/// per target, keyed by text borrowed from the block (both are pure functions of that text,
+/// so a cached answer is the computed one; test `cached_classification_matches_direct`).
+#[derive(Default)]
+struct LineCache<'a> {
+    agents: FxHashMap<&'a str, bool>,
+    targets: FxHashMap<(&'a str, &'a str), KindSet>,
+    /// The previous line's: a client's requests come in runs with one agent.
+    last_agent: Option<(&'a str, bool)>,
+}
+
+/// Entries per block and map: bounds the memory a block of all-distinct lines can take.
+const CACHE_ENTRIES: usize = 4096;
+
+impl<'a> LineCache<'a> {
+    fn is_scanner(&mut self, ua: &'a str) -> bool {
+        if let Some((last, yes)) = self.last_agent {
+            if last == ua {
+                return yes;
+            }
+        }
+        let yes = match self.agents.get(ua) {
+            Some(&yes) => yes,
+            None => {
+                let yes = is_scanner(ua);
+                if self.agents.len() < CACHE_ENTRIES {
+                    self.agents.insert(ua, yes);
+                }
+                yes
+            }
+        };
+        self.last_agent = Some((ua, yes));
+        yes
+    }
+
+    fn classify(&mut self, path: &'a str, query: &'a str, scratch: &mut String) -> KindSet {
+        if let Some(&k) = self.targets.get(&(path, query)) {
+            return k;
+        }
+        let k = classify_target_in(path, query, scratch);
+        if self.targets.len() < CACHE_ENTRIES {
+            self.targets.insert((path, query), k);
+        }
+        k
+    }
+}
+
 /// Parses and classifies the lines of one block, starting from the layout in force at its
 /// start (W3C `#Fields:` lines inside it switch it, as they do sequentially).
+///
+/// UTF-8 is checked once for the whole block, not line by line: a line is valid on its own
+/// exactly when it lies inside a valid stretch (a newline never belongs to a multi-byte
+/// character), so only the line holding an invalid byte is looked at alone.
 fn parse_lines(
     block: &[u8],
     mut layout: Option<AccessLayout>,
@@ -377,30 +430,41 @@ fn parse_lines(
 ) -> BlockLines<'_> {
     let mut lines = reuse(spare.lines);
     lines.reserve(block.len() / 160);
-    // User agents repeat: the scanner check once per distinct agent and block.
-    let mut agents: FxHashMap<String, bool> = FxHashMap::default();
+    let mut cache = LineCache::default();
     // The normalised target of each line, one buffer for the block.
     let mut target = String::new();
     let mut start = 0;
     while start < block.len() {
-        let end = memchr::memchr(b'\n', &block[start..]).map_or(block.len(), |i| start + i);
-        let raw = &block[start..end];
-        start = end + 1;
-        let out = match std::str::from_utf8(raw) {
-            Ok(text) => parse_line(text, &mut layout, &mut agents, &mut target),
-            Err(_) => {
-                let text = String::from_utf8_lossy(raw);
-                match parse_line(&text, &mut layout, &mut agents, &mut target) {
-                    LineOut::Combined(v, k) => LineOut::Repaired(Box::new(owned(&v)), k),
-                    LineOut::Owned(r, k) => LineOut::Owned(r, k),
-                    LineOut::Repaired(r, k) => LineOut::Repaired(r, k),
-                    LineOut::Skip => LineOut::Skip,
-                    LineOut::Header => LineOut::Header,
-                    LineOut::Bad => LineOut::Bad,
-                }
+        // The valid stretch from `start`: up to the line with the first invalid byte.
+        let (valid, bad_at) = match std::str::from_utf8(&block[start..]) {
+            Ok(text) => (text, None),
+            Err(e) => {
+                let upto = start + e.valid_up_to();
+                let line_start = block[start..upto]
+                    .iter()
+                    .rposition(|&c| c == b'\n')
+                    .map_or(start, |p| start + p + 1);
+                // A prefix ending at a character boundary: always valid.
+                let text = std::str::from_utf8(&block[start..line_start]).unwrap_or("");
+                (text, Some(start + text.len()))
             }
         };
-        lines.push(out);
+        let mut from = 0;
+        while from < valid.len() {
+            let end =
+                memchr::memchr(b'\n', &valid.as_bytes()[from..]).map_or(valid.len(), |i| from + i);
+            lines.push(parse_line(
+                &valid[from..end],
+                &mut layout,
+                &mut cache,
+                &mut target,
+            ));
+            from = end + 1;
+        }
+        let Some(bad) = bad_at else { break };
+        let end = memchr::memchr(b'\n', &block[bad..]).map_or(block.len(), |i| bad + i);
+        lines.push(parse_raw_line(&block[bad..end], &mut layout, &mut target));
+        start = end + 1;
     }
     let mut by_shard = spare.by_shard;
     by_shard.iter_mut().for_each(Vec::clear);
@@ -411,6 +475,28 @@ fn parse_lines(
         }
     }
     BlockLines { lines, by_shard }
+}
+
+/// One line that may not be UTF-8 (then repaired), as the sequential reader did it.
+fn parse_raw_line<'a>(
+    raw: &'a [u8],
+    layout: &mut Option<AccessLayout>,
+    target: &mut String,
+) -> LineOut<'a> {
+    match std::str::from_utf8(raw) {
+        Ok(text) => parse_line(text, layout, &mut LineCache::default(), target),
+        Err(_) => {
+            let text = String::from_utf8_lossy(raw);
+            match parse_line(&text, layout, &mut LineCache::default(), target) {
+                LineOut::Combined(v, k) => LineOut::Repaired(Box::new(owned(&v)), k),
+                LineOut::Owned(r, k) => LineOut::Owned(r, k),
+                LineOut::Repaired(r, k) => LineOut::Repaired(r, k),
+                LineOut::Skip => LineOut::Skip,
+                LineOut::Header => LineOut::Header,
+                LineOut::Bad => LineOut::Bad,
+            }
+        }
+    }
 }
 
 fn owned(v: &RequestView<'_>) -> HttpRequest {
@@ -431,19 +517,9 @@ fn owned(v: &RequestView<'_>) -> HttpRequest {
 fn parse_line<'a>(
     text: &'a str,
     layout: &mut Option<AccessLayout>,
-    agents: &mut FxHashMap<String, bool>,
+    cache: &mut LineCache<'a>,
     target: &mut String,
 ) -> LineOut<'a> {
-    let mut scanner = |ua: &str| match agents.get(ua) {
-        Some(&yes) => yes,
-        None => {
-            let yes = is_scanner(ua);
-            if agents.len() < 4096 {
-                agents.insert(ua.to_owned(), yes);
-            }
-            yes
-        }
-    };
     let line = text
         .trim_end_matches(['\n', '\r'])
         .trim_start_matches('\u{feff}');
@@ -462,19 +538,21 @@ fn parse_line<'a>(
     match layout {
         Some(AccessLayout::W3c(f)) => match parse_w3c(line, f) {
             Some(req) => {
+                // Its own strings: not cached (the cache borrows from the block).
                 let kinds = classify_target_in(&req.path, &req.query, target)
-                    .with_scanner(scanner(&req.user_agent));
+                    .with_scanner(is_scanner(&req.user_agent));
                 LineOut::Owned(Box::new(req), kinds)
             }
             None => LineOut::Bad,
         },
-        _ => match parse_combined_view(line) {
-            Some((v, _, _)) => {
+        _ => match parse_combined_request(line) {
+            Some(v) => {
                 if layout.is_none() {
                     *layout = Some(AccessLayout::Combined);
                 }
-                let kinds =
-                    classify_target_in(v.path, v.query, target).with_scanner(scanner(v.user_agent));
+                let kinds = cache
+                    .classify(v.path, v.query, target)
+                    .with_scanner(cache.is_scanner(v.user_agent));
                 LineOut::Combined(v, kinds)
             }
             None => LineOut::Bad,
@@ -1597,6 +1675,100 @@ pub fn scan(
 #[cfg(test)]
 mod block_tests {
     use super::*;
+
+    /// What a line became, comparable.
+    fn shape(l: &LineOut<'_>) -> String {
+        let tag = match l {
+            LineOut::Skip => "skip",
+            LineOut::Header => "header",
+            LineOut::Bad => "bad",
+            LineOut::Combined(..) => "combined",
+            LineOut::Owned(..) => "owned",
+            LineOut::Repaired(..) => "repaired",
+        };
+        format!("{tag} {:?}", l.request())
+    }
+
+    /// A block with invalid UTF-8 in its first, middle and last lines (the last one without
+    /// its newline), CRLF, byte-order marks and W3C headers: one UTF-8 check per valid
+    /// stretch gives line for line what a check per line gives.
+    #[test]
+    fn block_utf8_check_matches_per_line_check() {
+        let demo = crate::demo::attack_access_log(3, &crate::demo::AttackTimeline::demo());
+        let mut block: Vec<u8> = b"\xff1.2.3.4 - - [10/Oct/2026:13:55:36 +0900] \"GET /\xe9 HTTP/1.1\" 200 1 \"-\" \"-\"\n".to_vec();
+        for (i, l) in demo.lines().take(300).enumerate() {
+            match i % 50 {
+                7 => block.extend_from_slice(&l.as_bytes()[..l.len() / 2]),
+                8 => block.extend_from_slice(b"\xef\xbb\xbf"),
+                9 => block.extend_from_slice(b"\xc3"),
+                10 => block.extend_from_slice(b"\r"),
+                _ => {}
+            }
+            block.extend_from_slice(l.as_bytes());
+            if i % 50 == 9 {
+                block.extend_from_slice(b"\xe6\x97");
+            }
+            block.push(b'\n');
+            if i == 290 {
+                block.extend_from_slice(
+                    b"#Fields: date time c-ip cs-method cs-uri-stem cs-uri-query sc-status cs(User-Agent)\n\
+                      2026-01-21 02:00:00 45.155.205.9 GET /p\xff.aspx id=1%27+OR+1=1-- 200 sqlmap/1.7\n\
+                      2026-01-21 02:00:05 198.51.100.7 GET /index.aspx - 200 Mozilla/5.0\n",
+                );
+            }
+        }
+        block.extend_from_slice(
+            b"9.9.9.9 - - [10/Oct/2026:13:55:36 +0900] \"GET /\xff HTTP/1.1\" 200",
+        );
+        let fast = parse_lines(&block, None, 3, Spare::default());
+        let mut layout = None;
+        let mut target = String::new();
+        let slow: Vec<LineOut<'_>> = block
+            .split(|&c| c == b'\n')
+            .map(|raw| parse_raw_line(raw, &mut layout, &mut target))
+            .collect();
+        let fast_shapes: Vec<String> = fast.lines.iter().map(shape).collect();
+        let slow_shapes: Vec<String> = slow.iter().map(shape).collect();
+        assert_eq!(fast_shapes, slow_shapes);
+        let count = |p: &str| fast_shapes.iter().filter(|s| s.starts_with(p)).count();
+        assert!(count("repaired") >= 6, "{}", count("repaired"));
+        assert_eq!(count("owned"), 2);
+        assert!(count("combined") > 250, "{}", count("combined"));
+    }
+
+    /// The per-block caches answer what the classifier and the scanner check answer, on the
+    /// demo log's lines and on targets and agents that repeat with small differences.
+    #[test]
+    fn cached_classification_matches_direct() {
+        let demo = crate::demo::attack_access_log(5, &crate::demo::AttackTimeline::demo());
+        let extra = [
+            ("/item.php", "id=1%27%20UNION%20SELECT%201", "sqlmap/1.7"),
+            ("/item.php", "id=1", "Mozilla/5.0 Nikto"),
+            ("/item.php", "", "Mozilla/5.0"),
+            ("/item.php?", "", "NUCLEI"),
+            ("/.env", "", "Mozilla/5.0 (日本)"),
+            ("/P%C3%A9", "x=%FF", ""),
+        ];
+        let mut targets: Vec<(&str, &str, &str)> = demo
+            .lines()
+            .filter_map(crate::access_log::parse_combined_request)
+            .map(|v| (v.path, v.query, v.user_agent))
+            .collect();
+        for _ in 0..3 {
+            targets.extend(extra);
+        }
+        let mut cache = LineCache::default();
+        let mut scratch = String::new();
+        for (path, query, ua) in &targets {
+            assert_eq!(
+                cache.classify(path, query, &mut scratch),
+                classify_target_in(path, query, &mut String::new()),
+                "{path}?{query}"
+            );
+            assert_eq!(cache.is_scanner(ua), is_scanner(ua), "{ua}");
+        }
+        assert!(cache.targets.len() < targets.len() / 2);
+    }
 
     /// Logs read in 1 KiB blocks (dozens of boundaries, W3C `#Fields:` headers repeated
     /// mid-file and switching columns) give exactly the report of one block per file.
