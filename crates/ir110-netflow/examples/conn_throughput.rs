@@ -1,7 +1,9 @@
 //! Throughput of the conn.log path, for BENCHMARKS.md (run by `bench/throughput.sh`).
 //!
 //! `conn_throughput generate DAYS HOSTS PAIRS FILE` writes a synthetic Zeek conn.log;
-//! `conn_throughput FILE…` analyses files and prints lines, bytes, seconds and rates.
+//! `conn_throughput FILE…` analyses files and prints lines, bytes, seconds and rates; with
+//! `CONN_REPORT_JSON=OUT` set it also writes the whole report as JSON to OUT, so that two
+//! builds can be compared byte for byte on a large file (`CONN_TOP=N` ranks N pairs).
 
 use std::error::Error;
 use std::path::PathBuf;
@@ -41,10 +43,18 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     let paths: Vec<PathBuf> = args.iter().map(PathBuf::from).collect();
     let start = Instant::now();
-    let report = analyze_paths(&paths, NetOptions::default(), None, &|_| {})?;
+    let mut options = NetOptions::default();
+    // CONN_TOP=N ranks N pairs instead of 100 (to compare whole reports).
+    if let Some(top) = std::env::var_os("CONN_TOP") {
+        options.top = top.to_str().ok_or("CONN_TOP")?.parse()?;
+    }
+    let report = analyze_paths(&paths, options, None, &|_| {})?;
     let secs = start.elapsed().as_secs_f64();
     let lines: u64 = report.files.iter().map(|f| f.lines).sum();
     let bytes: u64 = report.files.iter().map(|f| f.bytes).sum();
+    if let Some(out) = std::env::var_os("CONN_REPORT_JSON") {
+        std::fs::write(out, serde_json::to_vec_pretty(&report)?)?;
+    }
     println!(
         "lines={lines} bytes={bytes} secs={secs:.3} lines_per_sec={:.0} mb_per_sec={:.1} pairs={} top={}",
         lines as f64 / secs,

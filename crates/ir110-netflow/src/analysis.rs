@@ -27,7 +27,7 @@ use crate::formats::mapped_csv::CsvMapping;
 use crate::formats::{LineParser, LogFormat};
 use crate::geoip::GeoIp;
 use crate::ingest_blocks::{
-    BLOCK_BYTES, BlockOut, DayOut, DestKey, PairKey, Rec, Shard, apply_batch, next_block,
+    BLOCK_BYTES, BlockOut, Bucket, DayOut, DestKey, PairKey, Shard, apply_batch, next_block,
     parse_block,
 };
 use crate::pair_state::{Loc, PairState};
@@ -334,7 +334,7 @@ impl NetAnalysis {
         let mut first_bad = None;
         let mut pending = (!first.is_empty()).then_some(first);
         let mut spares: Vec<Vec<u8>> = Vec::new();
-        let mut spare_recs: Vec<Vec<Vec<Rec>>> = Vec::new();
+        let mut spare_recs: Vec<Vec<Bucket>> = Vec::new();
         loop {
             // A batch: blocks with the parser state at each block's start.
             let mut batch: Vec<(Vec<u8>, LineParser)> = Vec::with_capacity(batch_blocks);
@@ -359,7 +359,7 @@ impl NetAnalysis {
             if batch.is_empty() {
                 break;
             }
-            let spare: Vec<Vec<Vec<Rec>>> = batch
+            let spare: Vec<Vec<Bucket>> = batch
                 .iter()
                 .map(|_| spare_recs.pop().unwrap_or_default())
                 .collect();

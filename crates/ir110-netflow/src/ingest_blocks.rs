@@ -12,13 +12,13 @@
 //! Memory: one batch of blocks (`BATCH_BLOCKS` × `BLOCK_BYTES`) plus its records, whatever
 //! the file size.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::flow::{Destination, FlowRecord, is_internal, is_multicast};
-use crate::formats::{LineParser, Parsed};
+use crate::formats::{FastFlow, LineParser, Parsed};
 use crate::pair_state::{Loc, PairState};
 use crate::timestamps::day_of;
 
@@ -31,7 +31,9 @@ pub(crate) enum RecDst {
     Host(Box<str>),
 }
 
-/// One connection that passed the inside→outside filter, owned, ready for its shard.
+/// One connection that passed the inside→outside filter, owned: the general form, kept
+/// whole for what [`Compact`] cannot hold (IPv6, host names, countries) and used to apply
+/// records one by one.
 #[derive(Debug, Clone)]
 pub(crate) struct Rec {
     pub(crate) ts: f64,
@@ -46,6 +48,132 @@ pub(crate) struct Rec {
     pub(crate) line: u32,
 }
 
+/// One connection in 48 bytes, as a shard's batch holds it (≈ 7,000 per MiB of conn.log,
+/// so the records of a batch are a few MB rather than the tens of MB of [`Rec`]s). An
+/// IPv4→IPv4 connection without a country — every Zeek line, most firewall lines — is held
+/// whole; any other has its addresses and country in its bucket's `wide` list.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Compact {
+    ts: f64,
+    duration: f64,
+    bytes_out: u64,
+    bytes_in: u64,
+    /// The IPv4 source; with [`Compact::WIDE`], the record's index in its bucket's `wide`.
+    src: u32,
+    /// The IPv4 destination (unused with [`Compact::WIDE`]).
+    dst: u32,
+    /// 1-based line number within the block.
+    line: u32,
+    port: u16,
+    flags: u8,
+}
+
+impl Compact {
+    const DURATION: u8 = 1;
+    const BYTES_OUT: u8 = 2;
+    const BYTES_IN: u8 = 4;
+    const WIDE: u8 = 8;
+
+    fn new(
+        ts: f64,
+        duration: Option<f64>,
+        bytes_out: Option<u64>,
+        bytes_in: Option<u64>,
+        port: u16,
+        line: u32,
+    ) -> Compact {
+        let flag = |present: bool, f: u8| if present { f } else { 0 };
+        Compact {
+            ts,
+            duration: duration.unwrap_or(0.0),
+            bytes_out: bytes_out.unwrap_or(0),
+            bytes_in: bytes_in.unwrap_or(0),
+            src: 0,
+            dst: 0,
+            line,
+            port,
+            flags: flag(duration.is_some(), Self::DURATION)
+                | flag(bytes_out.is_some(), Self::BYTES_OUT)
+                | flag(bytes_in.is_some(), Self::BYTES_IN),
+        }
+    }
+
+    fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+
+    fn duration(&self) -> Option<f64> {
+        self.has(Self::DURATION).then_some(self.duration)
+    }
+
+    fn bytes_out(&self) -> Option<u64> {
+        self.has(Self::BYTES_OUT).then_some(self.bytes_out)
+    }
+
+    fn bytes_in(&self) -> Option<u64> {
+        self.has(Self::BYTES_IN).then_some(self.bytes_in)
+    }
+}
+
+/// The records of one block for one shard, in line order.
+#[derive(Debug, Default)]
+pub(crate) struct Bucket {
+    pub(crate) recs: Vec<Compact>,
+    /// Records [`Compact`] cannot hold, in line order.
+    pub(crate) wide: Vec<Rec>,
+}
+
+impl Bucket {
+    /// Adds a record of the general path (compact when it can be).
+    pub(crate) fn push_rec(&mut self, rec: Rec) {
+        let mut c = Compact::new(
+            rec.ts,
+            rec.duration,
+            rec.bytes_out,
+            rec.bytes_in,
+            rec.port,
+            rec.line,
+        );
+        match (rec.src, &rec.dst, &rec.country) {
+            (IpAddr::V4(src), RecDst::Ip(IpAddr::V4(dst)), None) => {
+                c.src = src.to_bits();
+                c.dst = dst.to_bits();
+            }
+            _ => {
+                c.src = self.wide.len() as u32;
+                c.flags |= Compact::WIDE;
+                self.wide.push(rec);
+            }
+        }
+        self.recs.push(c);
+    }
+
+    fn push_fast(&mut self, f: &FastFlow, line: u32) {
+        let mut c = Compact::new(f.ts, f.duration, f.bytes_out, f.bytes_in, f.port, line);
+        c.src = f.src.to_bits();
+        c.dst = f.dst.to_bits();
+        self.recs.push(c);
+    }
+
+    /// The general form of one of this bucket's records.
+    pub(crate) fn rec(&self, c: &Compact) -> Option<Rec> {
+        if c.has(Compact::WIDE) {
+            return self.wide.get(c.src as usize).cloned();
+        }
+        Some(Rec {
+            ts: c.ts,
+            src: IpAddr::V4(Ipv4Addr::from_bits(c.src)),
+            dst: RecDst::Ip(IpAddr::V4(Ipv4Addr::from_bits(c.dst))),
+            port: c.port,
+            duration: c.duration(),
+            bytes_out: c.bytes_out(),
+            bytes_in: c.bytes_in(),
+            country: None,
+            line: c.line,
+        })
+    }
+}
+
 /// What parsing one block gave.
 #[derive(Debug, Default)]
 pub(crate) struct BlockOut {
@@ -56,7 +184,7 @@ pub(crate) struct BlockOut {
     pub(crate) first_bad: Option<u64>,
     pub(crate) bytes: u64,
     /// Records per shard, in line order.
-    pub(crate) recs: Vec<Vec<Rec>>,
+    pub(crate) recs: Vec<Bucket>,
 }
 
 /// Shard of a source address. Any fixed function works: results do not depend on it.
@@ -95,20 +223,21 @@ fn to_rec(rec: &FlowRecord<'_>, line: u32) -> Option<Rec> {
 }
 
 /// Parses one block of whole lines, starting from `parser` (the state in force at its start).
-/// `spare` holds emptied record vectors of an earlier batch to fill again (fresh ones for
-/// every block cost page faults: the records of a batch are tens of MB).
+/// `spare` holds emptied buckets of an earlier batch to fill again (fresh ones for every
+/// block cost page faults).
 pub(crate) fn parse_block(
     block: &[u8],
     mut parser: LineParser,
     local_offset_secs: i32,
     shards: usize,
-    mut spare: Vec<Vec<Rec>>,
+    mut spare: Vec<Bucket>,
 ) -> BlockOut {
-    spare.resize_with(shards, Vec::new);
-    for v in &mut spare {
-        v.clear();
+    spare.resize_with(shards, Bucket::default);
+    for b in &mut spare {
+        b.recs.clear();
+        b.wide.clear();
         // About one record per 130 bytes of Zeek conn.log: avoids regrowing the vectors.
-        v.reserve(block.len() / 130 / shards.max(1));
+        b.recs.reserve(block.len() / 130 / shards.max(1));
     }
     let mut out = BlockOut {
         recs: spare,
@@ -119,19 +248,25 @@ pub(crate) fn parse_block(
         out.records += 1;
         if let Some(r) = to_rec(rec, out.lines as u32) {
             let s = shard_of(r.src, shards);
-            out.recs[s].push(r);
+            out.recs[s].push_rec(r);
         }
     };
     let mut start = 0;
     while start < block.len() {
         let end = memchr::memchr(b'\n', &block[start..]).map_or(block.len(), |i| start + i);
-        let raw = &block[start..end];
-        start = end + 1;
         out.lines += 1;
-        if let Some(rec) = parser.parse_fast(raw) {
-            push(&mut out, &rec);
+        if let Some(f) = parser.parse_fast(block, start, end) {
+            start = end + 1;
+            out.records += 1;
+            let (src, dst) = (IpAddr::V4(f.src), IpAddr::V4(f.dst));
+            // The inside→outside filter of `to_rec`.
+            if is_internal(src) && !is_internal(dst) && !is_multicast(dst) {
+                out.recs[shard_of(src, shards)].push_fast(&f, out.lines as u32);
+            }
             continue;
         }
+        let raw = &block[start..end];
+        start = end + 1;
         let lossy = String::from_utf8_lossy(raw);
         let line = lossy.trim_end_matches(['\n', '\r']);
         match parser.parse(line, local_offset_secs) {
@@ -222,7 +357,7 @@ pub(crate) struct Shard {
     grouped: Vec<PairInput>,
 }
 
-/// What one record gives its pair, compact, for the grouped pass of [`Shard::apply`].
+/// What one record gives its pair, for the grouped pass of [`Shard::apply_buckets`].
 #[derive(Debug, Clone, Copy, Default)]
 struct PairInput {
     ts: f64,
@@ -233,35 +368,14 @@ struct PairInput {
     file: u32,
     /// The pair's index.
     id: u32,
-    /// The record's position in the batch (its country is read from there when it has one).
+    /// The record's country, as an index into the batch's country list.
     at: u32,
-    /// Which optional fields are present.
+    /// Which optional fields are present ([`Compact`]'s flags, plus `COUNTRY`).
     flags: u8,
 }
 
 impl PairInput {
-    const DURATION: u8 = 1;
-    const BYTES_OUT: u8 = 2;
-    const BYTES_IN: u8 = 4;
-    const COUNTRY: u8 = 8;
-
-    fn new(rec: &Rec, loc: Loc, id: u32, at: u32) -> PairInput {
-        let flag = |present: bool, f: u8| if present { f } else { 0 };
-        PairInput {
-            ts: rec.ts,
-            duration: rec.duration.unwrap_or(0.0),
-            bytes_out: rec.bytes_out.unwrap_or(0),
-            bytes_in: rec.bytes_in.unwrap_or(0),
-            line: loc.line,
-            file: loc.file,
-            id,
-            at,
-            flags: flag(rec.duration.is_some(), Self::DURATION)
-                | flag(rec.bytes_out.is_some(), Self::BYTES_OUT)
-                | flag(rec.bytes_in.is_some(), Self::BYTES_IN)
-                | flag(rec.country.is_some(), Self::COUNTRY),
-        }
-    }
+    const COUNTRY: u8 = 128;
 }
 
 impl Shard {
@@ -284,15 +398,20 @@ impl Shard {
             RecDst::Ip(ip) => DestKey::Ip(*ip),
             RecDst::Host(h) => DestKey::Host(self.host_id(h)),
         };
-        self.span = Some(match self.span {
-            None => (rec.ts, rec.ts),
-            Some((a, b)) => (a.min(rec.ts), b.max(rec.ts)),
-        });
         let key = PairKey {
             src: rec.src,
             dst,
             port: rec.port,
         };
+        self.locate_key(key, rec.ts, rec.bytes_out, loc)
+    }
+
+    /// [`locate`](Self::locate) once the destination has its key.
+    fn locate_key(&mut self, key: PairKey, ts: f64, bytes_out: Option<u64>, loc: Loc) -> usize {
+        self.span = Some(match self.span {
+            None => (ts, ts),
+            Some((a, b)) => (a.min(ts), b.max(ts)),
+        });
         let id = match self.index.get(&key) {
             Some(&id) => id as usize,
             None => {
@@ -302,8 +421,8 @@ impl Shard {
                 id
             }
         };
-        if let Some(b) = rec.bytes_out.filter(|&b| b > 0) {
-            let day = self.host_days.entry((rec.src, day_of(rec.ts))).or_default();
+        if let Some(b) = bytes_out.filter(|&b| b > 0) {
+            let day = self.host_days.entry((key.src, day_of(ts))).or_default();
             day.total = day.total.saturating_add(b);
             if b > day.largest {
                 day.largest = b;
@@ -335,14 +454,43 @@ impl Shard {
         }
     }
 
-    /// Applies a shard's records of one batch, in file order, with the result of calling
-    /// [`add`](Self::add) on each in turn. Grouped by pair when the table cannot reach its
-    /// bound during the batch (pruning depends on the order in which pairs appear and grow);
-    /// otherwise one by one.
+    /// [`apply_buckets`](Self::apply_buckets) on records given one by one with their
+    /// places (tests compare it with [`add`](Self::add)).
+    #[cfg(test)]
     pub(crate) fn apply(&mut self, recs: &[(&Rec, Loc)], max_pairs: usize) {
-        if self.pairs.len() + recs.len() > max_pairs || recs.len() > u32::MAX as usize {
-            for &(rec, loc) in recs {
-                self.add(rec, loc, max_pairs);
+        let buckets: Vec<(Bucket, Loc)> = recs
+            .iter()
+            .map(|&(rec, loc)| {
+                let mut bucket = Bucket::default();
+                bucket.push_rec(Rec {
+                    line: 0,
+                    ..rec.clone()
+                });
+                (bucket, loc)
+            })
+            .collect();
+        let parts: Vec<(&Bucket, Loc)> = buckets.iter().map(|(b, loc)| (b, *loc)).collect();
+        self.apply_buckets(&parts, max_pairs);
+    }
+
+    /// Applies a shard's records of one batch — buckets in file order, each with the place
+    /// of its block (file, line before its first line) — with the result of calling
+    /// [`add`](Self::add) on each record in turn. Grouped by pair when the table cannot
+    /// reach its bound during the batch (pruning depends on the order in which pairs appear
+    /// and grow); otherwise one by one.
+    pub(crate) fn apply_buckets(&mut self, parts: &[(&Bucket, Loc)], max_pairs: usize) {
+        let total: usize = parts.iter().map(|(b, _)| b.recs.len()).sum();
+        let place = |base: Loc, c: &Compact| Loc {
+            file: base.file,
+            line: base.line + u64::from(c.line),
+        };
+        if self.pairs.len() + total > max_pairs || total > u32::MAX as usize {
+            for &(bucket, base) in parts {
+                for c in &bucket.recs {
+                    if let Some(rec) = bucket.rec(c) {
+                        self.add(&rec, place(base, c), max_pairs);
+                    }
+                }
             }
             return;
         }
@@ -350,19 +498,53 @@ impl Shard {
         // (reading the records again in pair order would miss the cache on every one).
         let mut inputs = std::mem::take(&mut self.inputs);
         inputs.clear();
-        inputs.reserve(recs.len());
+        inputs.reserve(total);
         let mut counts = std::mem::take(&mut self.counts);
         let mut touched: Vec<u32> = Vec::new();
-        for (i, &(rec, loc)) in recs.iter().enumerate() {
-            let id = self.locate(rec, loc);
-            if counts.len() <= id {
-                counts.resize(self.pairs.len().max(id + 1), 0);
+        let mut countries: Vec<&str> = Vec::new();
+        for &(bucket, base) in parts {
+            for c in &bucket.recs {
+                let loc = place(base, c);
+                let (id, country) = if c.has(Compact::WIDE) {
+                    let Some(rec) = bucket.wide.get(c.src as usize) else {
+                        continue;
+                    };
+                    (self.locate(rec, loc), rec.country.as_deref())
+                } else {
+                    let key = PairKey {
+                        src: IpAddr::V4(Ipv4Addr::from_bits(c.src)),
+                        dst: DestKey::Ip(IpAddr::V4(Ipv4Addr::from_bits(c.dst))),
+                        port: c.port,
+                    };
+                    (self.locate_key(key, c.ts, c.bytes_out(), loc), None)
+                };
+                if counts.len() <= id {
+                    counts.resize(self.pairs.len().max(id + 1), 0);
+                }
+                if counts[id] == 0 {
+                    touched.push(id as u32);
+                }
+                counts[id] += 1;
+                let mut flags =
+                    c.flags & (Compact::DURATION | Compact::BYTES_OUT | Compact::BYTES_IN);
+                let mut at = 0;
+                if let Some(country) = country {
+                    flags |= PairInput::COUNTRY;
+                    at = countries.len() as u32;
+                    countries.push(country);
+                }
+                inputs.push(PairInput {
+                    ts: c.ts,
+                    duration: c.duration,
+                    bytes_out: c.bytes_out,
+                    bytes_in: c.bytes_in,
+                    line: loc.line,
+                    file: loc.file,
+                    id: id as u32,
+                    at,
+                    flags,
+                });
             }
-            if counts[id] == 0 {
-                touched.push(id as u32);
-            }
-            counts[id] += 1;
-            inputs.push(PairInput::new(rec, loc, id as u32, i as u32));
         }
         // Counting sort by pair (stable: each pair keeps its records in file order).
         let mut next = 0u32;
@@ -386,19 +568,18 @@ impl Shard {
         self.counts = counts;
         // Pass 2: pair by pair.
         for input in &grouped {
-            let country = if input.flags & PairInput::COUNTRY != 0 {
-                recs.get(input.at as usize)
-                    .and_then(|(r, _)| r.country.as_deref())
+            let has = |flag: u8| input.flags & flag != 0;
+            let country = if has(PairInput::COUNTRY) {
+                countries.get(input.at as usize).copied()
             } else {
                 None
             };
-            let has = |flag: u8| input.flags & flag != 0;
             if let Some((_, pair)) = self.pairs.get_mut(input.id as usize) {
                 pair.add(
                     input.ts,
-                    has(PairInput::DURATION).then_some(input.duration),
-                    has(PairInput::BYTES_OUT).then_some(input.bytes_out),
-                    has(PairInput::BYTES_IN).then_some(input.bytes_in),
+                    has(Compact::DURATION).then_some(input.duration),
+                    has(Compact::BYTES_OUT).then_some(input.bytes_out),
+                    has(Compact::BYTES_IN).then_some(input.bytes_in),
                     Loc {
                         file: input.file,
                         line: input.line,
@@ -443,20 +624,12 @@ pub(crate) fn apply_batch(
 ) {
     let per_shard = (max_pairs / shards.len().max(1)).max(1);
     shards.par_iter_mut().enumerate().for_each(|(s, shard)| {
-        let recs: Vec<(&Rec, Loc)> = blocks
+        let parts: Vec<(&Bucket, Loc)> = blocks
             .iter()
             .zip(bases)
-            .flat_map(|(block, &base)| {
-                block.recs[s].iter().map(move |rec| {
-                    let loc = Loc {
-                        file,
-                        line: base + u64::from(rec.line),
-                    };
-                    (rec, loc)
-                })
-            })
+            .filter_map(|(block, &line)| Some((block.recs.get(s)?, Loc { file, line })))
             .collect();
-        shard.apply(&recs, per_shard);
+        shard.apply_buckets(&parts, per_shard);
     });
 }
 
@@ -474,6 +647,67 @@ mod tests {
             .collect();
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v
+    }
+
+    /// A block parsed with the fast path gives, shard by shard, the records the general
+    /// path gives line by line (inside→outside filter, shards, line numbers, compact and
+    /// wide records alike).
+    #[test]
+    fn parsed_block_equals_general_path() {
+        let spec = TrafficSpec {
+            seed: 4,
+            start: 1_735_657_200,
+            days: 3,
+            hosts: 6,
+            normal_pairs: 30,
+            pollers: 1,
+            beacons: Vec::new(),
+        };
+        let mut log = synthesize_conn_log(&spec);
+        for extra in [
+            "1735700000.5\tCa\tfd00::7\t5\t2001:db8::9\t443\ttcp\t-\t1.5\t10\t20\tSF",
+            "1735700001.5\tCb\t10.1.0.3\t5\t10.1.0.4\t445\ttcp\t-\t1.5\t10\t20\tSF",
+            "1735700002.5\tCc\t10.1.0.3\t5\t239.255.255.250\t1900\tudp\t-\t-\t-\t-\tS0",
+            "1735700003.5\tCd\t203.0.113.5\t5\t10.1.0.4\t22\ttcp\t-\t1.5\t10\t20\tSF",
+            "1735700004.5\tCe\t10.1.0.3\t5\t198.51.100.7\t8443\ttcp\t-\t+1.5\t10\t20\tSF",
+            "garbage",
+            "1735700005.5\tCf\t::ffff:10.1.0.3\t5\t198.51.100.7\t443\ttcp\t-\t2\t-\t20\tSF",
+        ] {
+            log.push_str(extra);
+            log.push('\n');
+        }
+        let head: Vec<&str> = log.lines().take(12).collect();
+        let parser = LineParser::detect(&head, None).unwrap();
+        let shards = 3;
+        let out = parse_block(log.as_bytes(), parser.clone(), 0, shards, Vec::new());
+        let mut general = parser;
+        let mut expected: Vec<Vec<String>> = vec![Vec::new(); shards];
+        let mut records = 0;
+        for (i, line) in log.lines().enumerate() {
+            if let Parsed::Record(r) = general.parse(line, 0) {
+                records += 1;
+                if let Some(rec) = to_rec(&r, i as u32 + 1) {
+                    expected[shard_of(rec.src, shards)].push(format!("{rec:?}"));
+                }
+            }
+        }
+        let got: Vec<Vec<String>> = out
+            .recs
+            .iter()
+            .map(|b| {
+                b.recs
+                    .iter()
+                    .map(|c| format!("{:?}", b.rec(c).unwrap()))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(got, expected);
+        assert_eq!(out.records, records);
+        assert_eq!(out.bad_lines, 1);
+        let wide: usize = out.recs.iter().map(|b| b.wide.len()).sum();
+        assert_eq!(wide, 2);
+        let n: usize = expected.iter().map(Vec::len).sum();
+        assert!(n > 100, "{n}");
     }
 
     /// Grouped application of a batch gives exactly what applying its records one by one
@@ -507,7 +741,11 @@ mod tests {
             let _ = parser.parse(line, 0);
         }
         let out = parse_block(log.as_bytes(), parser, 0, 1, Vec::new());
-        let mut recs: Vec<Rec> = out.recs.into_iter().flatten().collect();
+        let mut recs: Vec<Rec> = out
+            .recs
+            .iter()
+            .flat_map(|b| b.recs.iter().filter_map(|c| b.rec(c)))
+            .collect();
         // Proxy-style destinations and equal transfers on one host-day.
         let mut extra = recs[0].clone();
         extra.dst = RecDst::Host("c2.example.net".into());

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::flow::FlowRecord;
 use mapped_csv::{CsvColumns, CsvMapping};
+pub(crate) use zeek::FastFlow;
 use zeek::ZeekColumns;
 
 /// A recognised flow-log layout.
@@ -172,11 +173,12 @@ impl LineParser {
         }
     }
 
-    /// The fast path for one raw line (without its newline), when the layout has one and the
-    /// line is an ordinary data line; `None` means "use [`parse`](Self::parse)".
-    pub(crate) fn parse_fast(&self, line: &[u8]) -> Option<FlowRecord<'static>> {
+    /// The fast path for one raw line, `block[start..end]` (without its newline), when the
+    /// layout has one and the line is an ordinary data line; `None` means "use
+    /// [`parse`](Self::parse)". Bytes of `block` past `end` may be read, never used.
+    pub(crate) fn parse_fast(&self, block: &[u8], start: usize, end: usize) -> Option<FastFlow> {
         match self {
-            LineParser::ZeekTsv(Some(cols)) => zeek::parse_tsv_fast(line, cols),
+            LineParser::ZeekTsv(Some(cols)) => zeek::parse_tsv_in(block, start, end, cols),
             _ => None,
         }
     }

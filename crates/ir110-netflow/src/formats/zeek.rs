@@ -4,7 +4,7 @@
 //! resp_bytes conn_state …` (docs.zeek.org, `base/protocols/conn/main.zeek`). `-` is unset.
 
 use std::borrow::Cow;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use serde::Deserialize;
 
@@ -22,6 +22,8 @@ pub(crate) struct ZeekColumns {
     duration: Option<usize>,
     orig_bytes: Option<usize>,
     resp_bytes: Option<usize>,
+    /// Column roles for the fast path (see [`parse_tsv_in`]).
+    roles: Vec<u8>,
 }
 
 impl ZeekColumns {
@@ -29,7 +31,7 @@ impl ZeekColumns {
     pub(crate) fn from_header(line: &str) -> Option<ZeekColumns> {
         let names: Vec<&str> = line.split('\t').skip(1).collect();
         let find = |n: &str| names.iter().position(|c| *c == n);
-        Some(ZeekColumns {
+        let mut cols = ZeekColumns {
             ts: find("ts")?,
             orig_h: find("id.orig_h")?,
             resp_h: find("id.resp_h")?,
@@ -37,7 +39,10 @@ impl ZeekColumns {
             duration: find("duration"),
             orig_bytes: find("orig_bytes"),
             resp_bytes: find("resp_bytes"),
-        })
+            roles: Vec::new(),
+        };
+        cols.roles = cols.roles();
+        Some(cols)
     }
 }
 
@@ -45,90 +50,165 @@ fn unset(v: &str) -> bool {
     v.is_empty() || v == "-" || v == "(empty)"
 }
 
-/// The fast path for one TSV data line, straight from bytes: only the columns used are split
-/// out (memchr on tabs, stopping after the last needed column) and numbers and IPv4
-/// addresses are parsed by hand. Gives exactly what [`parse_tsv`] gives for the lines it
-/// accepts; `None` sends the line to the general path (headers, comments, unset mandatory
-/// fields, IPv6, anything unusual), so the result never depends on which path ran.
-pub(crate) fn parse_tsv_fast(line: &[u8], cols: &ZeekColumns) -> Option<FlowRecord<'static>> {
-    if line.first().is_none_or(|&c| c == b'#') {
-        return None;
-    }
-    let last = cols
-        .ts
-        .max(cols.orig_h)
-        .max(cols.resp_h)
-        .max(cols.resp_p)
-        .max(cols.duration.unwrap_or(0))
-        .max(cols.orig_bytes.unwrap_or(0))
-        .max(cols.resp_bytes.unwrap_or(0));
-    let mut bounds = [(0usize, 0usize); 40];
-    if last >= bounds.len() {
-        return None;
-    }
-    // Tabs found a word (8 bytes) at a time with a branch-free byte compare, then taken
-    // one at a time up to the last needed column: fields are short (a dozen bytes), so
-    // this beats both a memchr call per field and a branch per byte.
-    let mut start = 0;
-    let mut n = 0;
-    let mut base = 0;
-    'words: while base < line.len() {
-        let end = line.len().min(base + 8);
-        let mut word = [0u8; 8];
-        word[..end - base].copy_from_slice(&line[base..end]);
-        let mut tabs = tab_bytes(u64::from_le_bytes(word));
-        while tabs != 0 {
-            let i = base + (tabs.trailing_zeros() / 8) as usize;
-            bounds[n] = (start, i);
-            n += 1;
-            if n > last {
-                break 'words;
+/// Roles of the columns the fast path reads (index = column), up to the last one it needs.
+const SKIP: u8 = 0;
+const TS: u8 = 1;
+const ORIG_H: u8 = 2;
+const RESP_H: u8 = 3;
+const RESP_P: u8 = 4;
+const DURATION: u8 = 5;
+const ORIG_BYTES: u8 = 6;
+const RESP_BYTES: u8 = 7;
+
+/// The general path keeps at most this many fields of a line; the fast path declines headers
+/// whose columns reach beyond it.
+const MAX_FIELDS: usize = 40;
+
+impl ZeekColumns {
+    /// The role of every column up to the last one read; empty when that column is beyond
+    /// [`MAX_FIELDS`] (the fast path is then off).
+    fn roles(&self) -> Vec<u8> {
+        let used = [
+            (Some(self.ts), TS),
+            (Some(self.orig_h), ORIG_H),
+            (Some(self.resp_h), RESP_H),
+            (Some(self.resp_p), RESP_P),
+            (self.duration, DURATION),
+            (self.orig_bytes, ORIG_BYTES),
+            (self.resp_bytes, RESP_BYTES),
+        ];
+        let last = used.iter().filter_map(|(c, _)| *c).max().unwrap_or(0);
+        if last >= MAX_FIELDS {
+            return Vec::new();
+        }
+        let mut roles = vec![SKIP; last + 1];
+        for (col, role) in used {
+            if let Some(c) = col {
+                roles[c] = role;
             }
-            start = i + 1;
-            tabs &= tabs - 1;
         }
-        base = end;
+        roles
     }
-    if n <= last {
-        bounds[n] = (start, line.len());
-        n += 1;
+}
+
+/// What the fast path reads from one conn.log line: an IPv4 connection.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct FastFlow {
+    pub(crate) ts: f64,
+    pub(crate) src: Ipv4Addr,
+    pub(crate) dst: Ipv4Addr,
+    pub(crate) port: u16,
+    pub(crate) duration: Option<f64>,
+    pub(crate) bytes_out: Option<u64>,
+    pub(crate) bytes_in: Option<u64>,
+}
+
+impl FastFlow {
+    /// As the general path's record.
+    #[cfg(test)]
+    pub(crate) fn to_record(self) -> FlowRecord<'static> {
+        FlowRecord {
+            ts: self.ts,
+            src: IpAddr::V4(self.src),
+            dst: Destination::Ip(IpAddr::V4(self.dst)),
+            dst_port: self.port,
+            duration: self.duration,
+            bytes_out: self.bytes_out,
+            bytes_in: self.bytes_in,
+            country: None,
+        }
     }
-    let field = |i: usize| -> Option<&[u8]> {
-        let (a, b) = *bounds.get(i).filter(|_| i < n)?;
-        let v = line.get(a..b)?;
-        // Trailing `\r` is part of the last field in the general path too (it trims it).
-        let v = v.strip_suffix(b"\r").unwrap_or(v);
-        (!v.is_empty() && v != b"-" && v != b"(empty)").then_some(v)
-    };
-    let opt = |c: Option<usize>| c.map(field);
-    let ts = scale_epoch(parse_decimal(field(cols.ts)?)?)?;
-    let src = parse_ipv4(field(cols.orig_h)?)?;
-    let dst = parse_ipv4(field(cols.resp_h)?)?;
-    let port = u16::try_from(parse_u64(field(cols.resp_p)?)?).ok()?;
-    // An optional column that is present but unreadable is `None` in the general path
-    // too; defer such rare lines to it rather than re-implement `f64::from_str` corner cases.
-    let num = |v: Option<Option<&[u8]>>| -> Option<Option<f64>> {
-        match v {
-            None | Some(None) => Some(None),
-            Some(Some(b)) => parse_decimal(b).map(Some),
+}
+
+/// [`parse_tsv_in`] on a line of its own (tests compare it with [`parse_tsv`]).
+#[cfg(test)]
+pub(crate) fn parse_tsv_fast(line: &[u8], cols: &ZeekColumns) -> Option<FlowRecord<'static>> {
+    parse_tsv_in(line, 0, line.len(), cols).map(FastFlow::to_record)
+}
+
+/// The fast path for one TSV data line, `block[start..end]` (without its newline), straight
+/// from bytes: the fields are walked in order up to the last column used, each found with a
+/// word-wise tab search and parsed in place (numbers eight digits at a time, IPv4 by hand);
+/// nothing is copied. Gives exactly what [`parse_tsv`] gives for the lines it accepts; `None`
+/// sends the line to the general path (headers, comments, unset mandatory fields, IPv6,
+/// short lines, a `\r` inside a field read, anything unusual), so the result never depends
+/// on which path ran. Bytes of `block` past `end` may be read (a word at a time) but never
+/// change the result.
+pub(crate) fn parse_tsv_in(
+    block: &[u8],
+    start: usize,
+    end: usize,
+    cols: &ZeekColumns,
+) -> Option<FastFlow> {
+    if cols.roles.is_empty() || start >= end || block.get(start).is_none_or(|&c| c == b'#') {
+        return None;
+    }
+    let (mut ts, mut src, mut dst, mut port) = (None, None, None, None);
+    let (mut duration, mut bytes_out, mut bytes_in) = (None, None, None);
+    let mut pos = start;
+    for &role in &cols.roles {
+        if pos > end {
+            // The line ended before this column.
+            return None;
         }
-    };
-    let int = |v: Option<Option<&[u8]>>| -> Option<Option<u64>> {
-        match v {
-            None | Some(None) => Some(None),
-            Some(Some(b)) => parse_u64(b).map(Some),
+        let stop = find_tab(block, pos, end);
+        match role {
+            SKIP => {}
+            TS => ts = Some(scale_epoch(decimal_at(block, pos, stop)?)?),
+            ORIG_H => src = Some(parse_ipv4(block.get(pos..stop)?)?),
+            RESP_H => dst = Some(parse_ipv4(block.get(pos..stop)?)?),
+            RESP_P => port = Some(u16::try_from(parse_u64(block, pos, stop)?).ok()?),
+            // An optional column that is present but unreadable is `None` in the general
+            // path too; such rare lines go there rather than re-implement
+            // `f64::from_str` corner cases.
+            DURATION if !is_unset(block, pos, stop) => {
+                duration = Some(decimal_at(block, pos, stop)?);
+            }
+            ORIG_BYTES if !is_unset(block, pos, stop) => {
+                bytes_out = Some(parse_u64(block, pos, stop)?);
+            }
+            RESP_BYTES if !is_unset(block, pos, stop) => {
+                bytes_in = Some(parse_u64(block, pos, stop)?);
+            }
+            _ => {}
         }
-    };
-    Some(FlowRecord {
-        ts,
-        src,
-        dst: Destination::Ip(dst),
-        dst_port: port,
-        duration: num(opt(cols.duration))?,
-        bytes_out: int(opt(cols.orig_bytes))?,
-        bytes_in: int(opt(cols.resp_bytes))?,
-        country: None,
+        pos = stop + 1;
+    }
+    Some(FastFlow {
+        ts: ts?,
+        src: src?,
+        dst: dst?,
+        port: port?,
+        duration,
+        bytes_out,
+        bytes_in,
     })
+}
+
+/// `-`, `(empty)` or nothing: Zeek's unset and empty markers.
+fn is_unset(block: &[u8], start: usize, stop: usize) -> bool {
+    block
+        .get(start..stop)
+        .is_none_or(|v| v.is_empty() || v == b"-" || v == b"(empty)")
+}
+
+/// The first tab in `block[pos..end]`, or `end`. Eight bytes at a time (bytes past `end`
+/// may be read; a tab there counts as `end`).
+fn find_tab(block: &[u8], mut pos: usize, end: usize) -> usize {
+    while pos < end {
+        let Some(word) = block.get(pos..).and_then(|s| s.first_chunk::<8>()) else {
+            return block
+                .get(pos..end)
+                .and_then(|s| memchr::memchr(b'\t', s))
+                .map_or(end, |i| pos + i);
+        };
+        let tabs = tab_bytes(u64::from_le_bytes(*word));
+        if tabs != 0 {
+            return end.min(pos + (tabs.trailing_zeros() / 8) as usize);
+        }
+        pos += 8;
+    }
+    end
 }
 
 /// The high bit of every byte of `word` that is a tab, and no other bit: exact, as no
@@ -139,84 +219,168 @@ fn tab_bytes(word: u64) -> u64 {
     !(((x & LOW7) + LOW7) | x) & !LOW7
 }
 
-/// A plain decimal `digits[.digits]` whose digits form an integer below 2^53, exactly as
-/// `f64::from_str` rounds it: that integer is exact in an `f64` and one IEEE division by
-/// an exact power of ten is correctly rounded. Anything else is `None`.
-fn parse_decimal(b: &[u8]) -> Option<f64> {
-    const POW10: [f64; 16] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-    ];
-    let mut mantissa = 0u64;
-    let mut digits = 0usize;
-    let mut frac: Option<usize> = None;
-    for &c in b {
-        match c {
-            b'0'..=b'9' => {
-                mantissa = mantissa * 10 + u64::from(c - b'0');
-                digits += 1;
-                if let Some(f) = frac.as_mut() {
-                    *f += 1;
-                }
-                if digits > 19 {
-                    return None;
-                }
-            }
-            b'.' if frac.is_none() => frac = Some(0),
-            _ => return None,
-        }
+/// Eight bytes of `block` from `at`, little-endian; bytes past its end read as zero.
+fn load8(block: &[u8], at: usize) -> u64 {
+    if let Some(word) = block.get(at..).and_then(|s| s.first_chunk::<8>()) {
+        return u64::from_le_bytes(*word);
     }
-    let scale = frac.unwrap_or(0);
-    if digits == 0 || mantissa >= 1 << 53 || scale >= POW10.len() {
-        return None;
+    let mut word = [0u8; 8];
+    if let Some(rest) = block.get(at..) {
+        let n = rest.len().min(8);
+        word[..n].copy_from_slice(&rest[..n]);
     }
-    Some(mantissa as f64 / POW10[scale])
+    u64::from_le_bytes(word)
 }
 
-/// Unsigned decimal integer (no sign, no spaces), as `u64::from_str` accepts it.
-fn parse_u64(b: &[u8]) -> Option<u64> {
-    if b.is_empty() || b.len() > 19 {
+/// The value of the `n` (1 to 8) ASCII digits at `block[at..]`, `None` if one is not a
+/// digit. The digits are moved to the top of a word, the bytes below filled with `'0'`, and
+/// the eight digits combined in three multiply steps.
+fn digits8(block: &[u8], at: usize, n: usize) -> Option<u64> {
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    const HIGH: u64 = 0xf0f0_f0f0_f0f0_f0f0;
+    let pad = 8 * (8 - n.clamp(1, 8)) as u32;
+    let word = (load8(block, at) << pad) | ZEROS.checked_shr(64 - pad).unwrap_or(0);
+    // Every byte 0x30..=0x39: high nibble 3, and still 3 after adding 6 (no carry can
+    // cross a byte once every high nibble is 3).
+    if word & HIGH != ZEROS || word.wrapping_add(0x0606_0606_0606_0606) & HIGH != ZEROS {
         return None;
     }
-    let mut v = 0u64;
-    for &c in b {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v * 10 + u64::from(c - b'0');
+    // The first digit is the lowest byte.
+    let v = word - ZEROS;
+    let v = v.wrapping_mul(10).wrapping_add(v >> 8);
+    let v = (v & 0x0000_00ff_0000_00ff)
+        .wrapping_mul(100 + (1_000_000 << 32))
+        .wrapping_add(((v >> 16) & 0x0000_00ff_0000_00ff).wrapping_mul(1 + (10_000 << 32)))
+        >> 32;
+    Some(v)
+}
+
+/// The value of the decimal digits `block[start..stop]` (at most 19, so no overflow);
+/// `None` if there are none or one is not a digit.
+fn digits(block: &[u8], start: usize, stop: usize) -> Option<u64> {
+    const POW10: [u64; 9] = [
+        1,
+        10,
+        100,
+        1_000,
+        10_000,
+        100_000,
+        1_000_000,
+        10_000_000,
+        100_000_000,
+    ];
+    let len = stop.checked_sub(start)?;
+    if len == 0 || len > 19 || stop > block.len() {
+        return None;
+    }
+    // A partial group first, then whole groups of eight.
+    let mut at = start;
+    let head = match len % 8 {
+        0 => 8,
+        h => h,
+    };
+    let mut v = digits8(block, at, head)?;
+    at += head;
+    while at < stop {
+        v = v * POW10[8] + digits8(block, at, 8)?;
+        at += 8;
     }
     Some(v)
 }
 
-/// Dotted-quad IPv4 as `Ipv4Addr::from_str` accepts it (no leading zeros, four octets).
-fn parse_ipv4(b: &[u8]) -> Option<IpAddr> {
-    let mut octets = [0u8; 4];
-    let mut k = 0;
-    let mut v: u16 = 0;
-    let mut len = 0;
-    let mut lead_zero = false;
-    for &c in b {
-        if c == b'.' {
-            if len == 0 || k == 3 {
-                return None;
-            }
-            octets[k] = u8::try_from(v).ok()?;
-            k += 1;
-            v = 0;
-            len = 0;
-            continue;
-        }
-        if !c.is_ascii_digit() || len == 3 || (len == 1 && lead_zero) {
-            return None;
-        }
-        lead_zero = len == 0 && c == b'0';
-        v = v * 10 + u16::from(c - b'0');
-        len += 1;
-    }
-    if k != 3 || len == 0 {
+/// A plain decimal `digits[.digits]` in `block[start..stop]` whose digits form an integer
+/// below 2^53, exactly as `f64::from_str` rounds it: that integer is exact in an `f64` and
+/// one IEEE division by an exact power of ten is correctly rounded. Anything else is `None`.
+fn decimal_at(block: &[u8], start: usize, stop: usize) -> Option<f64> {
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    const POW10_INT: [u64; 16] = [
+        1,
+        10,
+        100,
+        1_000,
+        10_000,
+        100_000,
+        1_000_000,
+        10_000_000,
+        100_000_000,
+        1_000_000_000,
+        10_000_000_000,
+        100_000_000_000,
+        1_000_000_000_000,
+        10_000_000_000_000,
+        100_000_000_000_000,
+        1_000_000_000_000_000,
+    ];
+    let field = block.get(start..stop)?;
+    let (int_end, frac_start) = match field.iter().position(|&c| c == b'.') {
+        Some(d) => (start + d, start + d + 1),
+        None => (stop, stop),
+    };
+    let (int_len, frac_len) = (int_end - start, stop - frac_start);
+    if int_len + frac_len == 0 || int_len + frac_len > 19 || frac_len >= POW10.len() {
         return None;
     }
-    octets[3] = u8::try_from(v).ok()?;
-    Some(IpAddr::from(octets))
+    let int = if int_len == 0 {
+        0
+    } else {
+        digits(block, start, int_end)?
+    };
+    let mantissa = if frac_len == 0 {
+        int
+    } else {
+        int * POW10_INT[frac_len] + digits(block, frac_start, stop)?
+    };
+    if mantissa >= 1 << 53 {
+        return None;
+    }
+    Some(mantissa as f64 / POW10[frac_len])
+}
+
+/// [`decimal_at`] on a field of its own.
+#[cfg(test)]
+fn parse_decimal(b: &[u8]) -> Option<f64> {
+    decimal_at(b, 0, b.len())
+}
+
+/// Unsigned decimal integer in `block[start..stop]` (no sign, no spaces, at most 19
+/// digits), as `u64::from_str` reads it.
+fn parse_u64(block: &[u8], start: usize, stop: usize) -> Option<u64> {
+    digits(block, start, stop)
+}
+
+/// Dotted-quad IPv4 as `Ipv4Addr::from_str` accepts it (four octets of one to three digits,
+/// no leading zeros, at most 255).
+fn parse_ipv4(b: &[u8]) -> Option<Ipv4Addr> {
+    if b.len() < 7 || b.len() > 15 {
+        return None;
+    }
+    let mut ip = 0u32;
+    let mut v = 0u32;
+    let mut len = 0u32;
+    let mut dots = 0u32;
+    for &c in b {
+        let d = c.wrapping_sub(b'0');
+        if d < 10 {
+            if (len == 1 && v == 0) || len == 3 {
+                return None;
+            }
+            v = v * 10 + u32::from(d);
+            len += 1;
+        } else if c == b'.' && len > 0 && v <= 255 && dots < 3 {
+            ip = (ip << 8) | v;
+            v = 0;
+            len = 0;
+            dots += 1;
+        } else {
+            return None;
+        }
+    }
+    if dots != 3 || len == 0 || v > 255 {
+        return None;
+    }
+    Some(Ipv4Addr::from((ip << 8) | v))
 }
 
 /// Parses one TSV line given the header's columns.
@@ -333,6 +497,193 @@ mod fast_path_tests {
         }
         assert_eq!(parse_decimal(b"1735657383.682668"), Some(1735657383.682668));
         assert_eq!(parse_decimal(b"0.30000000000000"), Some(0.3));
+    }
+}
+
+/// The in-block fast path against the general path, line by line inside whole blocks (the
+/// word-wise reads cross line ends), on ordinary and on awkward lines.
+#[cfg(test)]
+mod in_block_tests {
+    use super::*;
+
+    const HEADER: &str = "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state";
+
+    /// Each line of `text` through both paths: where the fast path gives a record it is the
+    /// general path's; returns how many lines it took.
+    fn compare_block(text: &str, cols: &ZeekColumns) -> usize {
+        let block = text.as_bytes();
+        let mut taken = 0;
+        let mut start = 0;
+        while start < block.len() {
+            let end = memchr::memchr(b'\n', &block[start..]).map_or(block.len(), |i| start + i);
+            let line = String::from_utf8_lossy(&block[start..end]);
+            let line = line.trim_end_matches(['\n', '\r']);
+            if let Some(fast) = parse_tsv_in(block, start, end, cols) {
+                let Parsed::Record(general) = parse_tsv(line, cols) else {
+                    panic!("fast path took a line the general path rejects: {line:?}")
+                };
+                assert_eq!(fast.to_record(), general, "{line:?}");
+                taken += 1;
+            }
+            start = end + 1;
+        }
+        taken
+    }
+
+    #[test]
+    fn whole_log_as_one_block() {
+        let spec = crate::TrafficSpec {
+            seed: 5,
+            start: 1_735_657_200,
+            days: 15,
+            hosts: 10,
+            normal_pairs: 80,
+            pollers: 1,
+            beacons: Vec::new(),
+        };
+        let log = crate::synthesize_conn_log(&spec);
+        let header = log.lines().find(|l| l.starts_with("#fields")).unwrap();
+        let cols = ZeekColumns::from_header(header).unwrap();
+        let data = log.lines().filter(|l| !l.starts_with('#')).count();
+        assert_eq!(compare_block(&log, &cols), data);
+        // Every block cut: the last line of a block has no word after it.
+        let lines: Vec<&str> = log
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .take(40)
+            .collect();
+        for n in 1..lines.len() {
+            let text = lines[..n].join("\n");
+            assert_eq!(compare_block(&text, &cols), n);
+        }
+    }
+
+    #[test]
+    fn awkward_lines_agree_or_go_to_the_general_path() {
+        let cols = ZeekColumns::from_header(HEADER).unwrap();
+        let lines = [
+            "1735657383.682668\tCx\t10.1.0.9\t49152\t203.0.113.9\t443\ttcp\tssl\t0.318593\t947\t425\tSF",
+            "1735657383\tCx\t10.1.0.9\t49152\t203.0.113.9\t443\ttcp\t-\t-\t-\t-\tS0",
+            "1735657383\tCx\t10.1.0.9\t49152\t203.0.113.9\t443\ttcp\t-\t(empty)\t\t(empty)\tS0",
+            "1767225600000\tCx\t10.1.0.9\t1\t8.8.8.8\t53\tudp\tdns\t12.5\t0\t0\tSF\r",
+            "0.1\tCx\t192.168.0.1\t1\t1.2.3.4\t65535\ttcp\t-\t3\t9999999999999999999\t1\tSF",
+            "1735657383.6\tCx\t10.1.0.9\t1\t203.0.113.9\t443\ttcp\t-\t3\t1\t2",
+            "1735657383.6\tCx\t10.1.0.9\t1\t203.0.113.9\t443\ttcp\t-\t3\t1\t2\r",
+            "1735657383.6\tCx\t10.1.0.9\t1\t203.0.113.9\t443\ttcp\t-\t3\t1",
+            "1735657383.6\tCx\t10.1.0.9\t1\t203.0.113.9\t443\ttcp\t-\t3",
+            "1735657383.6\tCx\t10.1.0.9\t1\t203.0.113.9\t443",
+            "1735657383.6\tCx\t10.1.0.9\t1\t203.0.113.9\t443\r",
+            "1735657383.6\tCx\t10.1.0.9\t1\t203.0.113.9\t0443\ttcp\t-\t00.50\t007\t0\tSF",
+            "1735657383.6\tCx\t10.1.0.9\t1\t203.0.113.9\t+443\ttcp\t-\t+1\t+7\t-0\tSF",
+            "1735657383.6\tCx\t10.1.0.9\t1\t203.0.113.9\t443\ttcp\t-\t1e3\t1 \t 2\tSF",
+            "1735657383.6\tCx\t10.1.0.9\t1\t203.0.113.9\t443\ttcp\t-\t.5\t18446744073709551615\t18446744073709551616\tSF",
+            "1735657383.6\tCx\t10.1.0.9\t1\t203.0.113.9\t443\ttcp\t-\t5.\t1\t1\tSF",
+            "1735657383.6\tCx\t10.1.0.9\t1\t203.0.113.9\t443\ttcp\t-\t.\t1\t1\tSF",
+            "1735657383.6\tCx\t10.1.0.9\t1\t203.0.113.9\t443\ttcp\t-\t1.2.3\t1\t1\tSF",
+            "1735657383.6\tCx\t10.1.0.9\t1\t203.0.113.9\t443\ttcp\t-\t0.1234567890123456\t1\t1\tSF",
+            "1735657383.6\tCx\t10.1.0.9\t1\t203.0.113.9\t443\ttcp\t-\t9007199254740993\t1\t1\tSF",
+            "1735657383.6\tCx\t10.1.0.9\t1\t203.0.113.9\t443\ttcp\t-\tNaN\tinf\t1\tSF",
+            " 1735657383.6\tCx\t10.1.0.9\t1\t203.0.113.9\t443",
+            "1735657383.6 \tCx\t10.1.0.9\t1\t203.0.113.9\t443",
+            "-1735657383.6\tCx\t10.1.0.9\t1\t203.0.113.9\t443",
+            "1735657383.6\tCx\t2001:db8::1\t1\t203.0.113.9\t443",
+            "1735657383.6\tCx\t10.1.0.9\t1\t::ffff:203.0.113.9\t443",
+            "1735657383.6\tCx\t10.1.0.09\t1\t203.0.113.9\t443",
+            "1735657383.6\tCx\t0.0.0.0\t1\t255.255.255.255\t443",
+            "1735657383.6\tCx\t10.1.0.256\t1\t203.0.113.9\t443",
+            "1735657383.6\tCx\t10.1..9\t1\t203.0.113.9\t443",
+            "1735657383.6\tCx\t.10.1.9\t1\t203.0.113.9\t443",
+            "1735657383.6\tCx\t10.1.0.9.\t1\t203.0.113.9\t443",
+            "1735657383.6\tCx\t10.1.0\t1\t203.0.113.9\t443",
+            "1735657383.6\tCx\t10.1.0.1234\t1\t203.0.113.9\t443",
+            "1735657383.6\tCx\t100.100.100.100\t1\t203.0.113.9\t443",
+            "1735657383.6\tCx\t10.1.0.9\t1\t203.0.113.9\t70000",
+            "1735657383.6\tCx\t10.1.0.9\t1\t203.0.113.9\t-",
+            "1e9\tCx\t10.1.0.9\t1\t203.0.113.9\t443",
+            "1735657383.6\tCx\t10.1.0.9",
+            "1735657383.6",
+            "",
+            "\r",
+            "   ",
+            "#close\t2026",
+            "1735657383.682668\tCx\u{e9}\t10.1.0.9\t49152\t203.0.113.9\t443\ttcp\tss\u{fffd}l\t0.3\t947\t425\tSF",
+        ];
+        let text = lines.join("\n");
+        let taken = compare_block(&text, &cols);
+        // The ordinary ones are taken (not everything deferred): complete lines with plain
+        // numbers and dotted quads, unset and empty optionals, leading zeros, a bare `.5`
+        // or `5.`, a `\r` after the last column read, non-ASCII in columns not read.
+        let taken_alone: Vec<usize> = (0..lines.len())
+            .filter(|&i| compare_block(lines[i], &cols) == 1)
+            .collect();
+        assert_eq!(taken_alone, vec![0, 1, 2, 3, 4, 5, 11, 15, 44]);
+        assert_eq!(taken, 9);
+        // Every line alone too, with and without a trailing newline.
+        for line in lines {
+            compare_block(line, &cols);
+            compare_block(&format!("{line}\n"), &cols);
+        }
+    }
+
+    /// Numbers eight digits at a time give what `str::parse` gives, for every length and
+    /// dot position up to the limits.
+    #[test]
+    fn numbers_agree_with_from_str() {
+        let digits_of = |n: usize, seed: u64| -> String {
+            (0..n)
+                .map(|i| {
+                    char::from(
+                        b'0' + ((seed.wrapping_mul(31).wrapping_add(i as u64 * 7)) % 10) as u8,
+                    )
+                })
+                .collect()
+        };
+        let mut checked = 0;
+        for n in 1..=21 {
+            for seed in 0..12u64 {
+                let d = digits_of(n, seed);
+                let b = d.as_bytes();
+                // Integers: as `u64::from_str` for up to 19 digits, else declined.
+                match parse_u64(b, 0, b.len()) {
+                    Some(v) => assert_eq!(Some(v), d.parse::<u64>().ok(), "{d}"),
+                    None => assert!(n > 19, "{d}"),
+                }
+                let nines = "9".repeat(n);
+                if let Some(v) = parse_u64(nines.as_bytes(), 0, n) {
+                    assert_eq!(nines.parse::<u64>().ok(), Some(v));
+                }
+                // Decimals with the dot anywhere.
+                for dot in 0..=n {
+                    let text = format!("{}.{}", &d[..dot], &d[dot..]);
+                    if let Some(v) = parse_decimal(text.as_bytes()) {
+                        assert_eq!(
+                            v.to_bits(),
+                            text.parse::<f64>().unwrap().to_bits(),
+                            "{text}"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 1000, "{checked}");
+        for bad in [
+            "", ".", "1.2.3", "1a", "a1", "1/", "1:", " 1", "1 ", "+1", "-1", "1e5",
+        ] {
+            assert_eq!(parse_decimal(bad.as_bytes()), None, "{bad}");
+            assert_eq!(parse_u64(bad.as_bytes(), 0, bad.len()), None, "{bad}");
+        }
+        // Every byte value next to a digit.
+        for c in 0..=255u8 {
+            let text = [b'1', c, b'2'];
+            let general = std::str::from_utf8(&text)
+                .ok()
+                .and_then(|t| t.parse::<u64>().ok());
+            if let Some(v) = parse_u64(&text, 0, 3) {
+                assert_eq!(Some(v), general, "{c}");
+            }
+            assert_eq!(parse_u64(&text, 0, 3).is_some(), c.is_ascii_digit(), "{c}");
+        }
     }
 }
 
