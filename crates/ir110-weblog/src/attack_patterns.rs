@@ -310,7 +310,7 @@ pub fn classify(req: &HttpRequest) -> Vec<AttackKind> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct KindSet(u16);
 
-const ALL_KINDS: [AttackKind; 9] = [
+pub(crate) const ALL_KINDS: [AttackKind; 9] = [
     AttackKind::Sqli,
     AttackKind::Traversal,
     AttackKind::Lfi,

@@ -186,31 +186,72 @@ struct Hit {
     loc: Loc,
 }
 
+/// The first request of a client (its address is the table's key).
+#[derive(Debug, Clone)]
+struct FirstHit {
+    ts: DateTime<Utc>,
+    request: String,
+    loc: Loc,
+}
+
+/// What every client has: small, since there is one per address (160,000 in the benchmark
+/// log); the attack part only for the few that attack.
 #[derive(Debug, Clone)]
 struct ClientState {
-    first: Hit,
+    first: FirstHit,
     last: DateTime<Utc>,
     requests: u64,
+    sessions: u32,
+    attack: Option<Box<AttackState>>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct AttackState {
     attacks: u64,
     successful: u64,
-    kinds: BTreeMap<AttackKind, u64>,
-    sessions: u32,
+    /// Requests per kind, in [`AttackKind`] order (0: never seen).
+    kinds: [u64; 9],
     user_agents: Vec<String>,
     first_attack: Option<Hit>,
 }
 
+/// A client name of at most 15 bytes (every IPv4 address) as one integer: its bytes and its
+/// length, so two names pack alike exactly when they are equal. Hashing and comparing it
+/// are a couple of word operations instead of a pass over the text.
+fn pack_name(name: &str) -> Option<u128> {
+    let b = name.as_bytes();
+    if b.len() > 15 {
+        return None;
+    }
+    let mut a = [0u8; 16];
+    a[..b.len()].copy_from_slice(b);
+    a[15] = b.len() as u8;
+    Some(u128::from_le_bytes(a))
+}
+
 /// Per-client state. Names map to indices into a dense vector: growing the map then moves
-/// small entries rather than whole states (160,000 clients in the benchmark log).
+/// small entries rather than whole states. Short names (addresses) are looked up packed,
+/// longer ones (IPv6, host names) by text; the names themselves are kept once, in one
+/// string (no allocation per client).
 #[derive(Debug, Default)]
 struct ClientTable {
-    index: FxHashMap<Box<str>, u32>,
-    states: Vec<(Box<str>, ClientState)>,
+    short: FxHashMap<u128, u32>,
+    long: FxHashMap<Box<str>, u32>,
+    names: String,
+    states: Vec<((usize, usize), ClientState)>,
 }
 
 impl ClientTable {
+    fn index_of(&self, client: &str) -> Option<usize> {
+        let i = match pack_name(client) {
+            Some(k) => self.short.get(&k),
+            None => self.long.get(client),
+        };
+        i.map(|&i| i as usize)
+    }
+
     fn get(&self, client: &str) -> Option<&ClientState> {
-        let &i = self.index.get(client)?;
-        self.states.get(i as usize).map(|(_, s)| s)
+        self.states.get(self.index_of(client)?).map(|(_, s)| s)
     }
 
     /// The state of `client`, made by `new` on its first request.
@@ -219,13 +260,17 @@ impl ClientTable {
         client: &str,
         new: impl FnOnce() -> ClientState,
     ) -> &mut ClientState {
-        let i = match self.index.get(client) {
-            Some(&i) => i as usize,
+        let i = match self.index_of(client) {
+            Some(i) => i,
             None => {
                 let i = self.states.len();
-                let name: Box<str> = client.into();
-                self.states.push((name.clone(), new()));
-                self.index.insert(name, i as u32);
+                let start = self.names.len();
+                self.names.push_str(client);
+                self.states.push(((start, self.names.len()), new()));
+                match pack_name(client) {
+                    Some(k) => self.short.insert(k, i as u32),
+                    None => self.long.insert(client.into(), i as u32),
+                };
                 i
             }
         };
@@ -233,7 +278,9 @@ impl ClientTable {
     }
 
     fn iter(&self) -> impl Iterator<Item = (&str, &ClientState)> {
-        self.states.iter().map(|(c, s)| (&**c, s))
+        self.states
+            .iter()
+            .map(|((a, b), s)| (self.names.get(*a..*b).unwrap_or(""), s))
     }
 }
 
@@ -292,14 +339,18 @@ fn keep_earliest(list: &mut Vec<Hit>, hit: Hit) {
 }
 
 fn describe_view(r: &RequestView<'_>) -> String {
-    let mut s = format!(
-        "{} {}{}{} {}",
-        r.method,
-        r.path,
-        if r.query.is_empty() { "" } else { "?" },
-        r.query,
-        r.status
-    );
+    // `METHOD path[?query] status`, pieced together (a `format!` per new client showed in
+    // the profile).
+    let mut s = String::with_capacity(r.method.len() + r.path.len() + r.query.len() + 6);
+    s.push_str(r.method);
+    s.push(' ');
+    s.push_str(r.path);
+    if !r.query.is_empty() {
+        s.push('?');
+        s.push_str(r.query);
+    }
+    s.push(' ');
+    push_decimal(&mut s, r.status);
     // At most 240 bytes, cut on a character boundary.
     let mut end = s.len().min(240);
     while !s.is_char_boundary(end) {
@@ -307,6 +358,24 @@ fn describe_view(r: &RequestView<'_>) -> String {
     }
     s.truncate(end);
     s
+}
+
+/// `n` in decimal, as `{}` writes it.
+fn push_decimal(s: &mut String, n: u16) {
+    let mut digits = [0u8; 5];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        s.push(char::from(d));
+    }
 }
 
 /// One log line after the parallel phase.
@@ -568,44 +637,45 @@ fn observe_client(
     loc: Loc,
     gap: i64,
 ) {
-    let hit = || Hit {
+    let first = || FirstHit {
         ts: req.ts,
-        client: req.client.to_owned(),
         request: describe_view(req),
         loc,
     };
     let state = clients.get_or_insert_with(req.client, || ClientState {
-        first: hit(),
+        first: first(),
         last: req.ts,
         requests: 0,
-        attacks: 0,
-        successful: 0,
-        kinds: BTreeMap::new(),
         sessions: 1,
-        user_agents: Vec::new(),
-        first_attack: None,
+        attack: None,
     });
     if (req.ts - state.last).num_seconds() > gap {
         state.sessions += 1;
     }
     if req.ts < state.first.ts {
-        state.first = hit();
+        state.first = first();
     }
     state.last = state.last.max(req.ts);
     state.requests += 1;
     if !kinds.is_empty() {
-        state.attacks += 1;
+        let a = state.attack.get_or_insert_with(Box::default);
+        a.attacks += 1;
         if (200..300).contains(&req.status) {
-            state.successful += 1;
+            a.successful += 1;
         }
         for k in kinds.iter() {
-            *state.kinds.entry(k).or_default() += 1;
+            a.kinds[k as usize] += 1;
         }
-        if state.first_attack.as_ref().is_none_or(|h| req.ts < h.ts) {
-            state.first_attack = Some(hit());
+        if a.first_attack.as_ref().is_none_or(|h| req.ts < h.ts) {
+            a.first_attack = Some(Hit {
+                ts: req.ts,
+                client: req.client.to_owned(),
+                request: describe_view(req),
+                loc,
+            });
         }
-        if state.user_agents.len() < 3 && !state.user_agents.iter().any(|u| u == req.user_agent) {
-            state.user_agents.push(req.user_agent.to_owned());
+        if a.user_agents.len() < 3 && !a.user_agents.iter().any(|u| u == req.user_agent) {
+            a.user_agents.push(req.user_agent.to_owned());
         }
     }
 }
@@ -1203,6 +1273,16 @@ impl WebScan {
         )
     }
 
+    /// The first request of `client`.
+    fn first_ref(&self, client: &str, h: &FirstHit) -> Option<RequestRef> {
+        Some(RequestRef {
+            ts: h.ts,
+            client: client.to_owned(),
+            request: h.request.clone(),
+            source: self.cite(h.loc)?,
+        })
+    }
+
     fn request_ref(&self, h: &Hit) -> Option<RequestRef> {
         Some(RequestRef {
             ts: h.ts,
@@ -1274,14 +1354,17 @@ impl WebScan {
                         .max_by_key(|h| (h.ts, h.loc.line))
                 });
             let attacker = creating.map_or(&first.client, |c| &c.client);
-            let start = self.clients.get(attacker).map(|s| &s.first);
+            let start = self
+                .clients
+                .get(attacker)
+                .and_then(|s| self.first_ref(attacker, &s.first));
             compromises.push(FirstCompromise {
                 file: a.rel.clone(),
                 times: a.times,
                 creating_request: creating.and_then(|h| self.request_ref(h)),
                 first_access: self.request_ref(first),
                 clients,
-                attack_start: start.and_then(|h| self.request_ref(h)),
+                attack_start: start,
             });
         }
         compromises.sort_by(|a, b| {
@@ -1301,14 +1384,17 @@ impl WebScan {
             {
                 continue;
             }
-            let start = self.clients.get(&h.client).map(|s| &s.first);
+            let start = self
+                .clients
+                .get(&h.client)
+                .and_then(|s| self.first_ref(&h.client, &s.first));
             compromises.push(FirstCompromise {
                 file: path.trim_start_matches('/').to_owned(),
                 times: FileTimes::default(),
                 creating_request: None,
                 first_access: self.request_ref(h),
                 clients: vec![h.client.clone()],
-                attack_start: start.and_then(|h| self.request_ref(h)),
+                attack_start: start,
             });
         }
 
@@ -1316,24 +1402,25 @@ impl WebScan {
         let mut attackers: Vec<Attacker> = self
             .clients
             .iter()
-            .filter(|(_, s)| s.attacks > 0)
             .filter_map(|(c, s)| {
+                let a = s.attack.as_deref()?;
                 Some(Attacker {
                     client: c.to_owned(),
                     first_seen: s.first.ts,
                     last_seen: s.last,
                     requests: s.requests,
-                    attack_requests: s.attacks,
-                    successful_attacks: s.successful,
-                    kinds: s
-                        .kinds
+                    attack_requests: a.attacks,
+                    successful_attacks: a.successful,
+                    kinds: crate::attack_patterns::ALL_KINDS
                         .iter()
-                        .map(|(k, n)| (k.as_str().to_owned(), *n))
+                        .zip(a.kinds)
+                        .filter(|(_, n)| *n > 0)
+                        .map(|(k, n)| (k.as_str().to_owned(), n))
                         .collect(),
                     sessions: s.sessions,
-                    user_agents: s.user_agents.clone(),
-                    first_request: self.request_ref(&s.first)?,
-                    first_attack: s.first_attack.as_ref().and_then(|h| self.request_ref(h)),
+                    user_agents: a.user_agents.clone(),
+                    first_request: self.first_ref(c, &s.first)?,
+                    first_attack: a.first_attack.as_ref().and_then(|h| self.request_ref(h)),
                 })
             })
             .collect();
@@ -1734,6 +1821,60 @@ mod block_tests {
         assert!(count("repaired") >= 6, "{}", count("repaired"));
         assert_eq!(count("owned"), 2);
         assert!(count("combined") > 250, "{}", count("combined"));
+    }
+
+    /// Packed and text keys together behave as one map from names: names that differ only
+    /// in a trailing NUL, at the 15/16-byte border, or in non-ASCII bytes stay apart.
+    #[test]
+    fn client_table_keys_names_exactly() {
+        let names = [
+            "",
+            "a",
+            "a\0",
+            "\0",
+            "1.2.3.4",
+            "255.255.255.255",
+            "255.255.255.2555",
+            "123456789012345",
+            "1234567890123456",
+            "2001:db8::1",
+            "2001:db8::1%eth0",
+            "ホスト",
+            "ホスト\0",
+            "host.example.jp",
+        ];
+        let mut table = ClientTable::default();
+        let mut reference: BTreeMap<&str, u64> = BTreeMap::new();
+        for round in 0..3 {
+            for (i, name) in names.iter().enumerate() {
+                if (i + round) % 2 == 0 {
+                    continue;
+                }
+                let state = table.get_or_insert_with(name, || ClientState {
+                    first: FirstHit {
+                        ts: DateTime::default(),
+                        request: String::new(),
+                        loc: Loc { file: 0, line: 0 },
+                    },
+                    last: DateTime::default(),
+                    requests: 0,
+                    sessions: 1,
+                    attack: None,
+                });
+                state.requests += 1;
+                *reference.entry(name).or_default() += 1;
+            }
+        }
+        let got: BTreeMap<&str, u64> = table.iter().map(|(n, s)| (n, s.requests)).collect();
+        assert_eq!(got, reference);
+        assert_eq!(got.len(), names.len());
+        for name in names {
+            assert_eq!(
+                table.get(name).map(|s| s.requests),
+                reference.get(name).copied()
+            );
+        }
+        assert!(table.get("a\0\0").is_none() && table.get("1.2.3.5").is_none());
     }
 
     /// The per-block caches answer what the classifier and the scanner check answer, on the
