@@ -215,18 +215,29 @@ struct AttackState {
     first_attack: Option<Hit>,
 }
 
-/// A client name of at most 15 bytes (every IPv4 address) as one integer: its bytes and its
-/// length, so two names pack alike exactly when they are equal. Hashing and comparing it
+/// A client name of at most 15 bytes (every IPv4 address) as one integer that determines
+/// its bytes and its length, so two names pack alike exactly when they are equal. Hashing and comparing it
 /// are a couple of word operations instead of a pass over the text.
 fn pack_name(name: &str) -> Option<u128> {
     let b = name.as_bytes();
-    if b.len() > 15 {
+    let n = b.len();
+    if n > 15 {
         return None;
     }
-    let mut a = [0u8; 16];
-    a[..b.len()].copy_from_slice(b);
-    a[15] = b.len() as u8;
-    Some(u128::from_le_bytes(a))
+    let word = |s: &[u8]| <[u8; 8]>::try_from(s).map_or(0, u64::from_le_bytes);
+    // Whole words, not a copy of `n` bytes (a `memcpy` call of variable length, then a wide
+    // read of what it wrote, was a tenth of the profile). From 8 bytes on: the first and
+    // the last 8 (overlapping; the last word's first byte is already in the first word).
+    let (lo, hi) = if n >= 8 {
+        (word(&b[..8]), word(&b[n - 8..]) >> 8)
+    } else {
+        let mut lo = 0u64;
+        for (i, &c) in b.iter().enumerate() {
+            lo |= u64::from(c) << (8 * i);
+        }
+        (lo, 0)
+    };
+    Some(u128::from(lo) | u128::from(hi) << 64 | (n as u128) << 120)
 }
 
 /// Per-client state. Names map to indices into a dense vector: growing the map then moves
@@ -399,6 +410,80 @@ struct BlockLines<'a> {
     lines: Vec<LineOut<'a>>,
     /// Per client shard, the indices in `lines` of its requests.
     by_shard: Vec<Vec<u32>>,
+    /// The indices of the requests [`WebScan::observe`] must see, in order: all of them
+    /// when there are anchors, else those to shell-like paths (nothing else reaches it).
+    observe: Vec<u32>,
+    /// Whether every request goes to `observe`.
+    observe_all: bool,
+    requests: u64,
+    bad_lines: u64,
+    /// Index of the first bad line.
+    first_bad: Option<u32>,
+    /// A W3C `#Fields:` line was seen.
+    header: bool,
+    /// A combined-format request (parsed or repaired) was seen.
+    combined: bool,
+}
+
+impl<'a> BlockLines<'a> {
+    fn new(spare: Spare, shards: usize, observe_all: bool) -> BlockLines<'a> {
+        let mut by_shard = spare.by_shard;
+        by_shard.iter_mut().for_each(Vec::clear);
+        by_shard.resize_with(shards, Vec::new);
+        let mut observe = spare.observe;
+        observe.clear();
+        BlockLines {
+            lines: reuse(spare.lines),
+            by_shard,
+            observe,
+            observe_all,
+            requests: 0,
+            bad_lines: 0,
+            first_bad: None,
+            header: false,
+            combined: false,
+        }
+    }
+
+    /// Appends the next line and files it: what the sequential pass over every line did.
+    fn push(&mut self, line: LineOut<'a>) {
+        let i = self.lines.len() as u32;
+        let request = match &line {
+            LineOut::Skip => None,
+            LineOut::Header => {
+                self.header = true;
+                None
+            }
+            LineOut::Bad => {
+                self.bad_lines += 1;
+                self.first_bad.get_or_insert(i);
+                None
+            }
+            LineOut::Combined(v, k) => {
+                self.combined = true;
+                Some((v.client, *k))
+            }
+            LineOut::Repaired(r, k) => {
+                self.combined = true;
+                Some((r.client.as_str(), *k))
+            }
+            LineOut::Owned(r, k) => Some((r.client.as_str(), *k)),
+        };
+        if let Some((client, kinds)) = request {
+            self.requests += 1;
+            let shards = self.by_shard.len();
+            if let Some(list) = self
+                .by_shard
+                .get_mut(ClientShards::shard_of(client, shards))
+            {
+                list.push(i);
+            }
+            if self.observe_all || kinds.contains(AttackKind::WebshellAccess) {
+                self.observe.push(i);
+            }
+        }
+        self.lines.push(line);
+    }
 }
 
 /// The emptied vectors of an earlier block, to fill again: fresh ones for every block cost
@@ -407,6 +492,7 @@ struct BlockLines<'a> {
 struct Spare {
     lines: Vec<LineOut<'static>>,
     by_shard: Vec<Vec<u32>>,
+    observe: Vec<u32>,
 }
 
 /// An empty vector of lines of any lifetime, keeping the allocation of `v` (an in-place
@@ -423,6 +509,7 @@ impl BlockLines<'_> {
         Spare {
             lines: reuse(self.lines),
             by_shard: self.by_shard,
+            observe: self.observe,
         }
     }
 }
@@ -495,10 +582,11 @@ fn parse_lines(
     block: &[u8],
     mut layout: Option<AccessLayout>,
     shards: usize,
+    observe_all: bool,
     spare: Spare,
 ) -> BlockLines<'_> {
-    let mut lines = reuse(spare.lines);
-    lines.reserve(block.len() / 160);
+    let mut out = BlockLines::new(spare, shards, observe_all);
+    out.lines.reserve(block.len() / 160);
     let mut cache = LineCache::default();
     // The normalised target of each line, one buffer for the block.
     let mut target = String::new();
@@ -522,7 +610,7 @@ fn parse_lines(
         while from < valid.len() {
             let end =
                 memchr::memchr(b'\n', &valid.as_bytes()[from..]).map_or(valid.len(), |i| from + i);
-            lines.push(parse_line(
+            out.push(parse_line(
                 &valid[from..end],
                 &mut layout,
                 &mut cache,
@@ -532,18 +620,10 @@ fn parse_lines(
         }
         let Some(bad) = bad_at else { break };
         let end = memchr::memchr(b'\n', &block[bad..]).map_or(block.len(), |i| bad + i);
-        lines.push(parse_raw_line(&block[bad..end], &mut layout, &mut target));
+        out.push(parse_raw_line(&block[bad..end], &mut layout, &mut target));
         start = end + 1;
     }
-    let mut by_shard = spare.by_shard;
-    by_shard.iter_mut().for_each(Vec::clear);
-    by_shard.resize_with(shards, Vec::new);
-    for (i, line) in lines.iter().enumerate() {
-        if let Some((v, _)) = line.request() {
-            by_shard[ClientShards::shard_of(v.client, shards)].push(i as u32);
-        }
-    }
-    BlockLines { lines, by_shard }
+    out
 }
 
 /// One line that may not be UTF-8 (then repaired), as the sequential reader did it.
@@ -678,6 +758,48 @@ fn observe_client(
             a.user_agents.push(req.user_agent.to_owned());
         }
     }
+}
+
+/// The reading side of [`WebScan::ingest_log`]: batches of blocks of whole lines, each with
+/// the layout in force at its start.
+struct BatchReader<'r, R> {
+    reader: &'r mut R,
+    carry: Vec<u8>,
+    io_error: Option<std::io::Error>,
+    layout: Option<AccessLayout>,
+    block_bytes: usize,
+    batch_blocks: usize,
+}
+
+impl<R: Read> BatchReader<'_, R> {
+    /// The next blocks (empty at the end or after a read error), in buffers from `spares`.
+    fn next_batch(&mut self, spares: &mut Vec<Vec<u8>>) -> Vec<(Vec<u8>, Option<AccessLayout>)> {
+        let mut batch = Vec::new();
+        while batch.len() < self.batch_blocks && self.io_error.is_none() {
+            let (block, err) = crate::line_blocks::next_block(
+                &mut *self.reader,
+                &mut self.carry,
+                self.block_bytes,
+                spares.pop(),
+            );
+            self.io_error = err;
+            let Some(block) = block else { break };
+            let start = self.layout.clone();
+            self.layout = crate::line_blocks::layout_after(&block, self.layout.take());
+            batch.push((block, start));
+        }
+        batch
+    }
+}
+
+/// A log's counts so far.
+#[derive(Default)]
+struct Tally {
+    lines: u64,
+    requests: u64,
+    bad_lines: u64,
+    first_bad: Option<u64>,
+    format: Option<&'static str>,
 }
 
 /// The scan state: files first, then logs, then [`finish`](Self::finish).
@@ -1080,8 +1202,6 @@ impl WebScan {
             requests: 0,
             bad_lines: 0,
         };
-        let mut layout: Option<AccessLayout> = None;
-        let mut first_bad = None;
         let windows: Vec<(DateTime<Utc>, DateTime<Utc>)> = self
             .anchors
             .iter()
@@ -1093,101 +1213,42 @@ impl WebScan {
                 )
             })
             .collect();
-        let batch_blocks = 2 * rayon::current_num_threads().max(1);
-        let mut carry = Vec::new();
-        let mut io_error = None;
+        let mut reading = BatchReader {
+            reader: &mut reader,
+            carry: Vec::new(),
+            io_error: None,
+            layout: None,
+            block_bytes: self.block_bytes,
+            batch_blocks: 2 * rayon::current_num_threads().max(1),
+        };
+        let mut tally = Tally::default();
         let mut spares: Vec<Vec<u8>> = Vec::new();
         let mut spare_lines: Vec<Spare> = Vec::new();
-        loop {
-            let mut batch: Vec<(Vec<u8>, Option<AccessLayout>)> = Vec::new();
-            while batch.len() < batch_blocks && io_error.is_none() {
-                let (block, err) = crate::line_blocks::next_block(
-                    &mut reader,
-                    &mut carry,
-                    self.block_bytes,
-                    spares.pop(),
-                );
-                io_error = err;
-                let Some(block) = block else { break };
-                let start = layout.clone();
-                layout = crate::line_blocks::layout_after(&block, layout);
-                batch.push((block, start));
-            }
-            if batch.is_empty() {
-                break;
-            }
-            let shards = self.clients.0.len();
-            let spare: Vec<Spare> = batch
-                .iter()
-                .map(|_| spare_lines.pop().unwrap_or_default())
-                .collect();
-            let outs: Vec<BlockLines<'_>> = batch
-                .par_iter()
-                .zip(spare)
-                .map(|((block, start), spare)| parse_lines(block, start.clone(), shards, spare))
-                .collect();
-            // Per-client state: shards in parallel, each in file order.
-            let mut bases = Vec::with_capacity(outs.len());
-            let mut base = summary.lines;
-            for out in &outs {
-                bases.push(base);
-                base += out.lines.len() as u64;
-            }
-            let gap = self.options.session_gap_secs;
-            self.clients
-                .0
-                .par_iter_mut()
-                .enumerate()
-                .for_each(|(s, table)| {
-                    for (out, &base) in outs.iter().zip(&bases) {
-                        for &i in &out.by_shard[s] {
-                            let Some((v, kinds)) = out.lines[i as usize].request() else {
-                                continue;
-                            };
-                            let loc = Loc {
-                                file,
-                                line: base + u64::from(i) + 1,
-                            };
-                            observe_client(table, &v, kinds, loc, gap);
-                        }
-                    }
+        let mut batch = reading.next_batch(&mut spares);
+        while !batch.is_empty() {
+            // This batch is parsed and applied on another thread (which hands the work to
+            // the pool) while this one reads the next: reading and parsing overlap instead of
+            // alternating. The reader stays on this thread.
+            let (next, done) = std::thread::scope(|scope| {
+                let work = scope.spawn(|| {
+                    self.apply_batch(&batch, file, &windows, &mut tally, &mut spare_lines);
+                    batch
                 });
-            for out in &outs {
-                for line in &out.lines {
-                    summary.lines += 1;
-                    match line {
-                        LineOut::Skip => {}
-                        LineOut::Header => summary.format = Some("w3c"),
-                        LineOut::Bad => {
-                            summary.bad_lines += 1;
-                            first_bad.get_or_insert(summary.lines);
-                        }
-                        LineOut::Combined(v, kinds) => {
-                            summary.format.get_or_insert("combined");
-                            summary.requests += 1;
-                            let loc = Loc {
-                                file,
-                                line: summary.lines,
-                            };
-                            self.observe(v, *kinds, loc, &windows);
-                        }
-                        LineOut::Owned(req, kinds) | LineOut::Repaired(req, kinds) => {
-                            if matches!(line, LineOut::Repaired(..)) {
-                                summary.format.get_or_insert("combined");
-                            }
-                            summary.requests += 1;
-                            let loc = Loc {
-                                file,
-                                line: summary.lines,
-                            };
-                            self.observe(&req.view(), *kinds, loc, &windows);
-                        }
-                    }
+                let next = reading.next_batch(&mut spares);
+                match work.join() {
+                    Ok(done) => (next, done),
+                    Err(panic) => std::panic::resume_unwind(panic),
                 }
-            }
-            spare_lines.extend(outs.into_iter().map(BlockLines::into_spare));
-            spares.extend(batch.into_iter().map(|(b, _)| b));
+            });
+            spares.extend(done.into_iter().map(|(b, _)| b));
+            batch = next;
         }
+        summary.lines = tally.lines;
+        summary.requests = tally.requests;
+        summary.bad_lines = tally.bad_lines;
+        summary.format = tally.format;
+        let first_bad = tally.first_bad;
+        let io_error = reading.io_error;
         if let Some(e) = io_error {
             self.problems.push(Problem::new(
                 source.path.clone(),
@@ -1216,6 +1277,83 @@ impl WebScan {
         }
         self.logs.push(summary.clone());
         summary
+    }
+
+    /// Parses one batch of blocks in parallel, applies its requests to the client shards in
+    /// parallel (each client's in file order), then, in file order, counts its lines and
+    /// gives [`observe`](Self::observe) the requests it must see.
+    fn apply_batch(
+        &mut self,
+        batch: &[(Vec<u8>, Option<AccessLayout>)],
+        file: u32,
+        windows: &[(DateTime<Utc>, DateTime<Utc>)],
+        tally: &mut Tally,
+        spare_lines: &mut Vec<Spare>,
+    ) {
+        let shards = self.clients.0.len();
+        let observe_all = !self.anchors.is_empty();
+        let spare: Vec<Spare> = batch
+            .iter()
+            .map(|_| spare_lines.pop().unwrap_or_default())
+            .collect();
+        let outs: Vec<BlockLines<'_>> = batch
+            .par_iter()
+            .zip(spare)
+            .map(|((block, start), spare)| {
+                parse_lines(block, start.clone(), shards, observe_all, spare)
+            })
+            .collect();
+        let mut bases = Vec::with_capacity(outs.len());
+        let mut base = tally.lines;
+        for out in &outs {
+            bases.push(base);
+            base += out.lines.len() as u64;
+        }
+        // Per-client state: shards in parallel, each in file order.
+        let gap = self.options.session_gap_secs;
+        self.clients
+            .0
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(s, table)| {
+                for (out, &base) in outs.iter().zip(&bases) {
+                    for &i in out.by_shard.get(s).map_or(&[][..], Vec::as_slice) {
+                        let Some((v, kinds)) = out.lines[i as usize].request() else {
+                            continue;
+                        };
+                        let loc = Loc {
+                            file,
+                            line: base + u64::from(i) + 1,
+                        };
+                        observe_client(table, &v, kinds, loc, gap);
+                    }
+                }
+            });
+        for (out, &base) in outs.iter().zip(&bases) {
+            if let Some(i) = out.first_bad {
+                tally.first_bad.get_or_insert(base + u64::from(i) + 1);
+            }
+            // A header anywhere makes the log W3C; else a combined request makes it combined.
+            if out.combined {
+                tally.format.get_or_insert("combined");
+            }
+            if out.header {
+                tally.format = Some("w3c");
+            }
+            tally.lines += out.lines.len() as u64;
+            tally.requests += out.requests;
+            tally.bad_lines += out.bad_lines;
+            for &i in &out.observe {
+                if let Some((v, kinds)) = out.lines[i as usize].request() {
+                    let loc = Loc {
+                        file,
+                        line: base + u64::from(i) + 1,
+                    };
+                    self.observe(&v, kinds, loc, windows);
+                }
+            }
+        }
+        spare_lines.extend(outs.into_iter().map(BlockLines::into_spare));
     }
 
     fn observe(
@@ -1792,6 +1930,9 @@ mod block_tests {
                 _ => {}
             }
             block.extend_from_slice(l.as_bytes());
+            if i % 100 == 20 {
+                block.extend_from_slice(b"\n203.0.113.66 - - [20/Jan/2026:01:00:00 +0900] \"GET /wp-content/uploads/2026/01/cache.php?c=id HTTP/1.1\" 200 12 \"-\" \"-\"");
+            }
             if i % 50 == 9 {
                 block.extend_from_slice(b"\xe6\x97");
             }
@@ -1807,7 +1948,8 @@ mod block_tests {
         block.extend_from_slice(
             b"9.9.9.9 - - [10/Oct/2026:13:55:36 +0900] \"GET /\xff HTTP/1.1\" 200",
         );
-        let fast = parse_lines(&block, None, 3, Spare::default());
+        let fast = parse_lines(&block, None, 3, false, Spare::default());
+        let fast_all = parse_lines(&block, None, 3, true, Spare::default());
         let mut layout = None;
         let mut target = String::new();
         let slow: Vec<LineOut<'_>> = block
@@ -1817,10 +1959,71 @@ mod block_tests {
         let fast_shapes: Vec<String> = fast.lines.iter().map(shape).collect();
         let slow_shapes: Vec<String> = slow.iter().map(shape).collect();
         assert_eq!(fast_shapes, slow_shapes);
+        // The block's bookkeeping, against the lines themselves.
+        let requests: Vec<u32> = (0..slow.len() as u32)
+            .filter(|&i| slow[i as usize].request().is_some())
+            .collect();
+        let shells: Vec<u32> = requests
+            .iter()
+            .copied()
+            .filter(|&i| {
+                slow[i as usize]
+                    .request()
+                    .is_some_and(|(_, k)| k.contains(AttackKind::WebshellAccess))
+            })
+            .collect();
+        assert!(!shells.is_empty());
+        assert_eq!(fast.observe, shells);
+        assert_eq!(fast_all.observe, requests);
+        assert_eq!(fast.requests, requests.len() as u64);
+        let bad: Vec<usize> = (0..slow.len())
+            .filter(|&i| matches!(slow[i], LineOut::Bad))
+            .collect();
+        assert_eq!(fast.bad_lines, bad.len() as u64);
+        assert_eq!(fast.first_bad, bad.first().map(|&i| i as u32));
+        assert!(fast.header && fast.combined);
+        let mut sharded: Vec<u32> = fast.by_shard.concat();
+        sharded.sort_unstable();
+        assert_eq!(sharded, requests);
         let count = |p: &str| fast_shapes.iter().filter(|s| s.starts_with(p)).count();
         assert!(count("repaired") >= 6, "{}", count("repaired"));
         assert_eq!(count("owned"), 2);
         assert!(count("combined") > 250, "{}", count("combined"));
+    }
+
+    /// Unreadable lines are counted and the first one is cited by its line number, whatever
+    /// the blocks (the counts are kept per block and added up in file order).
+    #[test]
+    fn bad_lines_are_counted_across_blocks() {
+        let good =
+            "198.51.100.7 - - [20/Jan/2026:01:00:00 +0900] \"GET / HTTP/1.1\" 200 1 \"-\" \"-\"\n";
+        let mut text = String::new();
+        let mut bad = Vec::new();
+        for i in 1..=2_000u64 {
+            if i % 377 == 0 || i == 1_001 {
+                text.push_str("garbage line\n");
+                bad.push(i);
+            } else {
+                text.push_str(good);
+            }
+        }
+        let want = format!(
+            "{} of 2000 lines unreadable (first: line {})",
+            bad.len(),
+            bad[0]
+        );
+        for block in [1 << 10, 7_001, 64 << 20] {
+            let mut scan = WebScan::new(WebOptions::default()).unwrap();
+            scan.block_bytes = block;
+            let summary = scan.ingest_log(text.as_bytes(), SourceRef::file("access.log"));
+            assert_eq!(summary.lines, 2_000);
+            assert_eq!(summary.bad_lines, bad.len() as u64);
+            assert_eq!(summary.requests, 2_000 - bad.len() as u64);
+            assert_eq!(summary.format, Some("combined"));
+            let report = scan.finish();
+            let details: Vec<&str> = report.problems.iter().map(|p| p.detail.as_str()).collect();
+            assert_eq!(details, [want.as_str()], "{block}");
+        }
     }
 
     /// Packed and text keys together behave as one map from names: names that differ only
