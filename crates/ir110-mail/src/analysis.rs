@@ -14,18 +14,22 @@ use std::io::{BufRead, BufReader, Read};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use ir110_model::{
     Category, Confidence, Event, Finding, Message, Problem, ProblemKind, Severity, SourceRef,
 };
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use crate::exchange::{ExchangeColumns, parse_row};
-use crate::mta_event::{QueuedEvent, RecipientStatus, domain_of, parse_postfix, parse_sendmail};
-use crate::queue_join::{Loc, MailMessage, QueueJoiner};
-use crate::syslog_line::YearClock;
+use crate::block_parse::{
+    BlockOut, FORMAT_POSTFIX, FORMAT_SENDMAIL, Item, ItemEvent, last_header, parse_block,
+};
+use crate::exchange::ExchangeColumns;
+use crate::mta_event::{PostfixEvent, RecipientStatus, domain_of};
+use crate::queue_join::{JoinedMessage, Loc, QueueJoiner};
+use crate::syslog_line::{BsdStamp, Stamp, YearClock};
 use crate::{ANALYZER_ID, MailError};
+use ir110_model::line_blocks::{BLOCK_BYTES, next_block};
 
 /// Options of a mail analysis.
 #[derive(Debug, Clone)]
@@ -192,7 +196,7 @@ struct ClientStat {
 struct AccountStats {
     hours: FxHashMap<i64, HourStat>,
     domains: FxHashMap<String, i64>,
-    clients: FxHashMap<String, ClientStat>,
+    clients: FxHashMap<Network, ClientStat>,
     first: Option<DateTime<Utc>>,
     messages: u64,
     recipients: u64,
@@ -217,12 +221,6 @@ enum YearHint {
     LastWritten(DateTime<Utc>),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Layout {
-    Syslog,
-    Exchange,
-}
-
 fn hour_of(ts: DateTime<Utc>) -> i64 {
     ts.timestamp().div_euclid(3600)
 }
@@ -231,17 +229,151 @@ fn hour_time(hour: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(hour * 3600, 0).unwrap_or_default()
 }
 
-/// The client's network: /24 for IPv4, /48 for IPv6 (one home or office line).
-fn network_of(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v) => {
-            let o = v.octets();
-            format!("{}.{}.{}.0/24", o[0], o[1], o[2])
+/// The client's network: /24 for IPv4, /48 for IPv6 (one home or office line), as a value
+/// (named only for the report).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Network {
+    V4([u8; 3]),
+    V6([u16; 3]),
+}
+
+impl Network {
+    fn of(ip: IpAddr) -> Self {
+        match ip {
+            IpAddr::V4(v) => {
+                let o = v.octets();
+                Network::V4([o[0], o[1], o[2]])
+            }
+            IpAddr::V6(v) => {
+                let s = v.segments();
+                Network::V6([s[0], s[1], s[2]])
+            }
         }
-        IpAddr::V6(v) => {
-            let s = v.segments();
-            format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
+    }
+}
+
+impl std::fmt::Display for Network {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Network::V4(o) => write!(f, "{}.{}.{}.0/24", o[0], o[1], o[2]),
+            Network::V6(s) => write!(f, "{:x}:{:x}:{:x}::/48", s[0], s[1], s[2]),
         }
+    }
+}
+
+/// What the reader keeps per file while applying blocks.
+struct FileState {
+    file_idx: u32,
+    summary: FileSummary,
+    clock: YearClock,
+    saw_header: bool,
+    /// The last BSD date resolved: (year, month, day) → the UTC dates of the day before,
+    /// the day and the day after (`None`: an impossible date).
+    midnight: Option<CachedDay>,
+}
+
+/// (year, month, day) of a BSD date → the UTC dates of the day before, the day and the day
+/// after (`None`: an impossible date).
+type CachedDay = ((i32, u32, u32), Option<[NaiveDate; 3]>);
+
+impl FileState {
+    /// [`YearClock::resolve`] of a BSD stamp, with the date cached (lines come in runs of
+    /// one day): the local time of day minus the offset falls on the day, the day before or
+    /// the day after.
+    fn bsd_time(&mut self, b: &BsdStamp) -> Option<DateTime<Utc>> {
+        let offset = i64::from(self.clock.offset_secs());
+        if offset.abs() >= 86_400 {
+            return self.clock.resolve(&Stamp::Bsd(*b));
+        }
+        let key = (self.clock.year(), b.month, b.day);
+        let days = match self.midnight {
+            Some((k, d)) if k == key => d,
+            _ => {
+                let d = NaiveDate::from_ymd_opt(key.0, b.month, b.day)
+                    .and_then(|d| Some([d.pred_opt()?, d, d.succ_opt()?]));
+                self.midnight = Some((key, d));
+                d
+            }
+        };
+        let Some(days) = days else {
+            // An impossible date, or one at the end of chrono's range: as written.
+            return self.clock.resolve(&Stamp::Bsd(*b));
+        };
+        if b.hour >= 24 || b.minute >= 60 || b.second >= 60 {
+            return None;
+        }
+        let t = i64::from(b.hour * 3600 + b.minute * 60 + b.second) - offset;
+        let (day, t) = if t < 0 {
+            (days[0], t + 86_400)
+        } else if t >= 86_400 {
+            (days[2], t - 86_400)
+        } else {
+            (days[1], t)
+        };
+        let time = NaiveTime::from_num_seconds_from_midnight_opt(u32::try_from(t).ok()?, 0)?;
+        Some(day.and_time(time).and_utc())
+    }
+}
+
+/// The input of one file, handed out block by block in file order.
+struct Feed<R> {
+    reader: R,
+    carry: Vec<u8>,
+    block_bytes: usize,
+    /// The Exchange layout after the blocks handed out so far.
+    cols: Option<ExchangeColumns>,
+    next_seq: u64,
+    end: bool,
+    io_error: Option<std::io::Error>,
+    spares: Vec<Vec<u8>>,
+    spare_items: Vec<Vec<Item>>,
+}
+
+/// A block to parse.
+struct Job {
+    seq: u64,
+    block: Vec<u8>,
+    /// The Exchange layout at the block's start.
+    cols: Option<ExchangeColumns>,
+    items: Vec<Item>,
+}
+
+impl<R: Read> Feed<R> {
+    fn take_block(&mut self) -> Option<Job> {
+        if self.end {
+            return None;
+        }
+        let (block, e) = next_block(
+            &mut self.reader,
+            &mut self.carry,
+            self.block_bytes,
+            self.spares.pop(),
+        );
+        if e.is_some() {
+            self.io_error = e;
+            self.end = true;
+        }
+        let Some(block) = block else {
+            self.end = true;
+            return None;
+        };
+        let cols = self.cols.clone();
+        if let Some(c) = last_header(&block) {
+            self.cols = Some(c);
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        Some(Job {
+            seq,
+            block,
+            cols,
+            items: self.spare_items.pop().unwrap_or_default(),
+        })
+    }
+
+    fn give_back(&mut self, out: BlockOut) {
+        self.spares.push(out.text.into_bytes());
+        self.spare_items.push(out.items);
     }
 }
 
@@ -266,7 +398,11 @@ pub struct MailAnalysis {
     options: MailOptions,
     files: Vec<FileSummary>,
     joiner: QueueJoiner,
-    done: Vec<MailMessage>,
+    done: Vec<JoinedMessage>,
+    /// Threads that parse blocks.
+    threads: usize,
+    /// Block size of the reader (smaller in tests, to cut inputs into many blocks).
+    block_bytes: usize,
     accounts: FxHashMap<String, AccountStats>,
     sent_as: FxHashMap<String, u64>,
     backscatter: FxHashMap<String, Backscatter>,
@@ -288,10 +424,13 @@ impl MailAnalysis {
                 )
             })
             .collect();
+        let keep_ids = !options.reported_message_ids.is_empty();
         MailAnalysis {
             options,
             files: Vec::new(),
-            joiner: QueueJoiner::default(),
+            joiner: QueueJoiner::new(keep_ids),
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
+            block_bytes: BLOCK_BYTES,
             done: Vec::new(),
             accounts: FxHashMap::default(),
             sent_as: FxHashMap::default(),
@@ -327,7 +466,14 @@ impl MailAnalysis {
         let mut reader = BufReader::new(file);
         let gz = reader.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b]);
         Ok(if gz {
-            self.ingest_with_year(flate2::bufread::MultiGzDecoder::new(reader), source, year)
+            // Decompressed on another thread, ahead of the parser (see `ReadAhead`).
+            let decoder = flate2::bufread::MultiGzDecoder::new(reader);
+            std::thread::scope(|scope| {
+                match ir110_model::line_blocks::ReadAhead::spawn(scope, decoder) {
+                    Ok(ahead) => self.ingest_with_year(ahead, source, year),
+                    Err(decoder) => self.ingest_with_year(decoder, source, year),
+                }
+            })
         } else {
             self.ingest_with_year(reader, source, year)
         })
@@ -348,101 +494,57 @@ impl MailAnalysis {
         source: SourceRef,
         year: YearHint,
     ) -> FileSummary {
-        let file_idx = self.files.len() as u32;
-        let mut reader = BufReader::with_capacity(1 << 17, reader);
-        let mut summary = FileSummary {
-            source: source.clone(),
-            format: None,
-            lines: 0,
-            events: 0,
-        };
-        let mut clock = match year {
+        let clock = match year {
             YearHint::Given(y) => YearClock::new(y, self.options.local_utc_offset_secs),
             YearHint::LastWritten(t) => {
                 YearClock::new(t.year(), self.options.local_utc_offset_secs)
                     .not_after_month(t.month())
             }
         };
-        let mut layout: Option<Layout> = None;
-        let mut exchange: Option<ExchangeColumns> = None;
-        let mut buf = Vec::new();
-        loop {
-            buf.clear();
-            match reader.read_until(b'\n', &mut buf) {
-                Ok(0) => break,
-                Ok(_) => {}
-                Err(e) => {
-                    self.problems.push(Problem::new(
-                        source.path.clone(),
-                        ANALYZER_ID,
-                        ProblemKind::Truncated,
-                        format!("read stopped after line {}: {e}", summary.lines),
-                    ));
-                    break;
-                }
+        let mut state = FileState {
+            file_idx: self.files.len() as u32,
+            summary: FileSummary {
+                source: source.clone(),
+                format: None,
+                lines: 0,
+                events: 0,
+            },
+            clock,
+            saw_header: false,
+            midnight: None,
+        };
+        let mut feed = Feed {
+            reader,
+            carry: Vec::new(),
+            block_bytes: self.block_bytes,
+            cols: None,
+            next_seq: 0,
+            end: false,
+            io_error: None,
+            spares: Vec::new(),
+            spare_items: Vec::new(),
+        };
+        let workers = self.threads;
+        if workers <= 1 || !self.ingest_parallel(&mut feed, workers, &mut state) {
+            // One thread: read, parse and apply block after block.
+            while let Some(job) = feed.take_block() {
+                let out = parse_block(job.block, job.cols.as_ref(), job.items);
+                self.apply_block(&out, &mut state);
+                feed.give_back(out);
             }
-            summary.lines += 1;
-            let text = String::from_utf8_lossy(&buf);
-            let line = text
-                .trim_end_matches(['\n', '\r'])
-                .trim_start_matches('\u{feff}');
-            if line.is_empty() {
-                continue;
-            }
-            let loc = Loc {
-                file: file_idx,
-                line: summary.lines,
-            };
-            if line.starts_with('#') {
-                if let Some(cols) = ExchangeColumns::from_header(line) {
-                    exchange = Some(cols);
-                    layout = Some(Layout::Exchange);
-                    summary.format = Some("exchange");
-                }
-                continue;
-            }
-            let events: Vec<QueuedEvent> = match (layout, &exchange) {
-                (Some(Layout::Exchange), Some(cols)) => parse_row(line, cols).unwrap_or_default(),
-                _ => {
-                    let Some(sl) = clock.parse(line) else {
-                        continue;
-                    };
-                    if layout.is_none() {
-                        layout = Some(Layout::Syslog);
-                    }
-                    let prog = sl.program;
-                    if prog.starts_with("postfix") {
-                        summary.format.get_or_insert("postfix");
-                        parse_postfix(prog, sl.message)
-                            .map(|(qid, event)| QueuedEvent {
-                                qid,
-                                ts: sl.ts,
-                                event,
-                            })
-                            .into_iter()
-                            .collect()
-                    } else if prog == "sm-mta" || prog == "sendmail" || prog == "sm-msp-queue" {
-                        summary.format.get_or_insert("sendmail");
-                        parse_sendmail(sl.message)
-                            .into_iter()
-                            .map(|(qid, event)| QueuedEvent {
-                                qid,
-                                ts: sl.ts,
-                                event,
-                            })
-                            .collect()
-                    } else {
-                        Vec::new()
-                    }
-                }
-            };
-            for ev in events {
-                summary.events += 1;
-                self.joiner.apply(ev, loc, &mut self.done);
-            }
-            if self.done.len() >= 1024 {
-                self.absorb_done();
-            }
+        }
+        let io_error = feed.io_error;
+        let mut summary = state.summary;
+        if state.saw_header {
+            summary.format = Some("exchange");
+        }
+        if let Some(e) = io_error {
+            self.problems.push(Problem::new(
+                source.path.clone(),
+                ANALYZER_ID,
+                ProblemKind::Truncated,
+                format!("read stopped after line {}: {e}", summary.lines),
+            ));
         }
         if summary.format.is_none() {
             self.problems.push(Problem::new(
@@ -456,52 +558,175 @@ impl MailAnalysis {
         summary
     }
 
+    /// Reads blocks on this thread and hands them to `workers` parsing threads, applying the
+    /// parsed blocks here in file order while the next ones are parsed. `false` when no
+    /// thread could be started (nothing was read then).
+    fn ingest_parallel<R: Read>(
+        &mut self,
+        feed: &mut Feed<R>,
+        workers: usize,
+        state: &mut FileState,
+    ) -> bool {
+        // Blocks read but not yet applied: bounds memory whatever the thread speeds.
+        let window = 2 * workers;
+        let (job_tx, job_rx) = std::sync::mpsc::channel::<Job>();
+        let job_rx = std::sync::Mutex::new(job_rx);
+        let (out_tx, out_rx) = std::sync::mpsc::channel::<(u64, BlockOut)>();
+        std::thread::scope(|scope| {
+            let mut started = 0;
+            for _ in 0..workers {
+                let out_tx = out_tx.clone();
+                let job_rx = &job_rx;
+                let worker = move || {
+                    loop {
+                        let job = match job_rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(job) = job else { return };
+                        let out = parse_block(job.block, job.cols.as_ref(), job.items);
+                        if out_tx.send((job.seq, out)).is_err() {
+                            return;
+                        }
+                    }
+                };
+                if std::thread::Builder::new()
+                    .name("ir110-mail-parse".into())
+                    .spawn_scoped(scope, worker)
+                    .is_ok()
+                {
+                    started += 1;
+                }
+            }
+            drop(out_tx);
+            if started == 0 {
+                return false;
+            }
+            // Blocks come back in any order; they are applied in file order.
+            let mut pending: std::collections::BTreeMap<u64, BlockOut> = Default::default();
+            let mut next = 0;
+            let mut in_flight = 0;
+            loop {
+                while in_flight < window {
+                    let Some(job) = feed.take_block() else { break };
+                    if job_tx.send(job).is_err() {
+                        break;
+                    }
+                    in_flight += 1;
+                }
+                if in_flight == 0 {
+                    break;
+                }
+                let Ok((seq, out)) = out_rx.recv() else { break };
+                pending.insert(seq, out);
+                while let Some(out) = pending.remove(&next) {
+                    self.apply_block(&out, state);
+                    feed.give_back(out);
+                    next += 1;
+                    in_flight -= 1;
+                }
+            }
+            drop(job_tx);
+            true
+        })
+    }
+
+    /// Applies a block's items in file order: the year clock, the file's format, the join by
+    /// queue id and, for completed messages, the per-account state.
+    fn apply_block(&mut self, out: &BlockOut, state: &mut FileState) {
+        state.saw_header |= out.saw_header;
+        for item in &out.items {
+            let ts = match &item.stamp {
+                Stamp::At(ts) => *ts,
+                Stamp::Bsd(b) => {
+                    state.clock.observe(b.month);
+                    match state.bsd_time(b) {
+                        Some(ts) => ts,
+                        None => continue,
+                    }
+                }
+            };
+            match item.format {
+                FORMAT_POSTFIX => {
+                    state.summary.format.get_or_insert("postfix");
+                }
+                FORMAT_SENDMAIL => {
+                    state.summary.format.get_or_insert("sendmail");
+                }
+                _ => {}
+            }
+            let loc = Loc {
+                file: state.file_idx,
+                line: state.summary.lines + u64::from(item.line) + 1,
+            };
+            match &item.event {
+                ItemEvent::None => continue,
+                ItemEvent::Postfix(qid, e) => {
+                    // Spans always fall on the text they were cut from.
+                    if let Some((qid, e)) = out.event(*qid, e) {
+                        self.joiner.apply(qid, ts, e, loc, &mut self.done);
+                    }
+                }
+                ItemEvent::Owned(b) => {
+                    let e = PostfixEvent::of(&b.1).into();
+                    self.joiner.apply(&b.0, ts, e, loc, &mut self.done);
+                }
+            }
+            state.summary.events += 1;
+            if self.done.len() >= 1024 {
+                self.absorb_done();
+            }
+        }
+        state.summary.lines += out.lines;
+    }
+
     fn absorb_done(&mut self) {
         let done = std::mem::take(&mut self.done);
-        for m in done {
+        for m in &done {
             self.absorb(m);
         }
+        self.done = done;
+        self.done.clear();
     }
 
     /// The sending account of an outbound message, if it is ours to judge.
-    fn account_of(m: &MailMessage) -> Option<String> {
+    fn account_of(m: &JoinedMessage) -> Option<&str> {
         if let Some(s) = &m.sasl_username {
-            return Some(s.clone());
+            return Some(s);
         }
         let from = m.envelope_from.as_deref().filter(|f| !f.is_empty())?;
         let trusted = m.local_submission || m.client_ip.is_some_and(is_internal);
-        trusted.then(|| from.to_owned())
+        trusted.then_some(from)
     }
 
-    fn absorb(&mut self, m: MailMessage) {
+    fn absorb(&mut self, m: &JoinedMessage) {
         self.messages += 1;
         if let Some(id) = &m.message_id {
-            if let Some(slot) = self.reported.get_mut(id.as_str()) {
+            if let Some(slot) = self.reported.get_mut(&**id) {
                 if slot.is_none() {
-                    *slot = Some(ReportedMessage {
-                        message_id: id.clone(),
-                        found: true,
-                        account: Self::account_of(&m),
-                        client_ip: m.client_ip,
-                        evidence: None,
-                    });
                     // Evidence is resolved at finish (file table complete).
-                    if let Some(Some(r)) = self.reported.get_mut(id.as_str()) {
-                        r.evidence = Some(SourceRef::at(
+                    *slot = Some(ReportedMessage {
+                        message_id: id.to_string(),
+                        found: true,
+                        account: Self::account_of(m).map(str::to_owned),
+                        client_ip: m.client_ip,
+                        evidence: Some(SourceRef::at(
                             format!("#{}", m.first_loc.file),
                             format!("line {}", m.first_loc.line),
-                        ));
-                    }
+                        )),
+                    });
                 }
             }
         }
-        let outbound: Vec<&crate::queue_join::Recipient> =
-            m.recipients.iter().filter(|r| !r.local).collect();
+        let outbound = || m.recipients.iter().filter(|r| !r.local);
         let bounce = m.envelope_from.as_deref() == Some("");
         // Backscatter: a bounce from another server to one of our mailboxes.
         if bounce && m.client_ip.is_some_and(|ip| !is_internal(ip)) && m.sasl_username.is_none() {
             for r in m.recipients.iter().filter(|r| r.local) {
-                let b = self.backscatter.entry(r.address.clone()).or_default();
+                let b = match self.backscatter.get_mut(&*r.address) {
+                    Some(b) => b,
+                    None => self.backscatter.entry(r.address.to_string()).or_default(),
+                };
                 b.count += 1;
                 b.first = Some(b.first.map_or(m.first_seen, |t| t.min(m.first_seen)));
                 b.last = Some(b.last.map_or(m.first_seen, |t| t.max(m.first_seen)));
@@ -511,23 +736,32 @@ impl MailAnalysis {
             }
             return;
         }
-        if outbound.is_empty() || bounce {
+        let outbound_count = outbound().count() as u64;
+        if outbound_count == 0 || bounce {
             return;
         }
         if let Some(from) = m.envelope_from.as_deref().filter(|f| !f.is_empty()) {
-            *self.sent_as.entry(from.to_owned()).or_default() += 1;
+            match self.sent_as.get_mut(from) {
+                Some(n) => *n += 1,
+                None => {
+                    self.sent_as.insert(from.to_owned(), 1);
+                }
+            }
         }
-        let Some(account) = Self::account_of(&m) else {
+        let Some(account) = Self::account_of(m) else {
             return;
         };
-        let stats = self.accounts.entry(account.clone()).or_default();
+        let stats = match self.accounts.get_mut(account) {
+            Some(s) => s,
+            None => self.accounts.entry(account.to_owned()).or_default(),
+        };
         stats.first = Some(stats.first.map_or(m.first_seen, |t| t.min(m.first_seen)));
         stats.messages += 1;
-        stats.recipients += outbound.len() as u64;
+        stats.recipients += outbound_count;
         let hour = hour_of(m.first_seen);
         let first_hour = stats.first.map_or(hour, hour_of);
         let mut new_domains = 0;
-        for r in &outbound {
+        for r in outbound() {
             if let Some(d) = domain_of(&r.address) {
                 if !stats.domains.contains_key(d) {
                     stats.domains.insert(d.to_owned(), hour);
@@ -538,8 +772,7 @@ impl MailAnalysis {
                 }
             }
         }
-        let failed = outbound
-            .iter()
+        let failed = outbound()
             .filter(|r| {
                 matches!(
                     r.status,
@@ -549,7 +782,7 @@ impl MailAnalysis {
             .count() as u64;
         let h = stats.hours.entry(hour).or_default();
         h.messages += 1;
-        h.recipients += outbound.len() as u64;
+        h.recipients += outbound_count;
         h.failed += failed;
         h.new_domains += new_domains;
         if h.first_loc.is_none() {
@@ -559,7 +792,7 @@ impl MailAnalysis {
             h.first_bounce_loc = m.first_bounce_loc;
         }
         if let Some(ip) = m.client_ip {
-            let c = stats.clients.entry(network_of(ip)).or_insert(ClientStat {
+            let c = stats.clients.entry(Network::of(ip)).or_insert(ClientStat {
                 ip,
                 count: 0,
                 first: m.first_seen,
@@ -568,7 +801,7 @@ impl MailAnalysis {
             c.count += 1;
         }
         // Mismatched senders: login vs envelope, envelope vs header.
-        let env = m.envelope_from.clone().unwrap_or_default();
+        let env = m.envelope_from.as_deref().unwrap_or_default();
         let login_mismatch = m
             .sasl_username
             .as_deref()
@@ -576,22 +809,18 @@ impl MailAnalysis {
         let header_mismatch = m
             .header_from
             .as_deref()
-            .is_some_and(|h| domain_of(h) != domain_of(&env));
+            .is_some_and(|h| domain_of(h) != domain_of(env));
         if login_mismatch || header_mismatch {
             stats.mismatches += 1;
             if stats.mismatch_example.is_none() {
                 let shown = if header_mismatch {
-                    m.header_from.clone().unwrap_or_default()
+                    m.header_from.as_deref().unwrap_or_default()
                 } else {
-                    env.clone()
+                    env
                 };
                 stats.mismatch_example = Some((
-                    if header_mismatch {
-                        env
-                    } else {
-                        account.clone()
-                    },
-                    shown,
+                    if header_mismatch { env } else { account }.to_owned(),
+                    shown.to_owned(),
                     m.first_loc,
                 ));
             }
@@ -770,9 +999,10 @@ impl MailAnalysis {
             .collect();
         let first = s.first.unwrap_or_default();
         let burst_start = burst_hours.first().map(|h| hour_time(h.0));
-        let mut new_clients: Vec<(&String, &ClientStat)> = s
+        let mut new_clients: Vec<(String, &ClientStat)> = s
             .clients
             .iter()
+            .map(|(n, c)| (n.to_string(), c))
             .filter(|(_, c)| !is_internal(c.ip))
             .filter(|(_, c)| {
                 let late = c.first - first >= chrono::Duration::hours(72);
@@ -781,7 +1011,7 @@ impl MailAnalysis {
                 (late && c.count >= 5) || with_burst
             })
             .collect();
-        new_clients.sort_by(|a, b| a.1.first.cmp(&b.1.first).then(a.0.cmp(b.0)));
+        new_clients.sort_by(|a, b| a.1.first.cmp(&b.1.first).then(a.0.cmp(&b.0)));
 
         let mut signals = Vec::new();
         let mut findings = Vec::new();
@@ -834,7 +1064,7 @@ impl MailAnalysis {
         }
         if !new_clients.is_empty() {
             signals.push("new-client".to_owned());
-            let nets: Vec<String> = new_clients.iter().map(|(n, _)| (*n).clone()).collect();
+            let nets: Vec<String> = new_clients.iter().map(|(n, _)| n.clone()).collect();
             let mut f = base(
                 "mail.unusual-client",
                 Severity::Medium,
@@ -971,20 +1201,25 @@ impl MailAnalysis {
             findings.insert(0, f);
         }
         let mut daily: Vec<DailyVolume> = Vec::new();
+        // Hours come sorted: a new UTC day starts a new entry (named once per day).
+        let mut last_day = None;
         for (h, st) in &hours {
-            let day = hour_time(*h).format("%Y-%m-%d").to_string();
+            let day_no = h.div_euclid(24);
             match daily.last_mut() {
-                Some(d) if d.day == day => {
+                Some(d) if last_day == Some(day_no) => {
                     d.messages += st.messages;
                     d.recipients += st.recipients;
                     d.failed += st.failed;
                 }
-                _ => daily.push(DailyVolume {
-                    day,
-                    messages: st.messages,
-                    recipients: st.recipients,
-                    failed: st.failed,
-                }),
+                _ => {
+                    last_day = Some(day_no);
+                    daily.push(DailyVolume {
+                        day: hour_time(*h).format("%Y-%m-%d").to_string(),
+                        messages: st.messages,
+                        recipients: st.recipients,
+                        failed: st.failed,
+                    });
+                }
             }
         }
         let summary = AccountSummary {
@@ -1039,6 +1274,131 @@ pub fn signal_terms(signals: &[String]) -> String {
 }
 
 #[cfg(test)]
+mod reader_tests {
+    use super::*;
+    use crate::{AbuseSpec, MailSpec, synthesize_maillog};
+
+    #[test]
+    fn the_cached_day_gives_the_clocks_time() {
+        let mut checked = 0;
+        for offset in [
+            -12 * 3600,
+            -1,
+            0,
+            9 * 3600,
+            14 * 3600,
+            86_399,
+            86_400,
+            -90_000,
+        ] {
+            for year in [1, 2024, 2026, 2027] {
+                let mut state = FileState {
+                    file_idx: 0,
+                    summary: FileSummary {
+                        source: SourceRef::file("x"),
+                        format: None,
+                        lines: 0,
+                        events: 0,
+                    },
+                    clock: YearClock::new(year, offset),
+                    saw_header: false,
+                    midnight: None,
+                };
+                for month in 0..=13 {
+                    for day in [0, 1, 2, 28, 29, 30, 31, 32] {
+                        for (hour, minute, second) in [
+                            (0, 0, 0),
+                            (8, 59, 59),
+                            (9, 0, 0),
+                            (23, 59, 59),
+                            (24, 0, 0),
+                            (1, 60, 0),
+                            (1, 0, 60),
+                        ] {
+                            let b = BsdStamp {
+                                month,
+                                day,
+                                hour,
+                                minute,
+                                second,
+                            };
+                            let want = state.clock.resolve(&Stamp::Bsd(b));
+                            assert_eq!(state.bsd_time(&b), want, "{year} {offset} {b:?}");
+                            checked += usize::from(want.is_some());
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 5_000, "{checked}");
+    }
+
+    /// A stream of every layout: a synthetic month, the test files (sendmail, Postfix, an
+    /// Exchange log whose header switches the layout mid-stream), invalid UTF-8, CRLF, a BOM
+    /// before a header, and a last line without newline.
+    fn mixed_input() -> Vec<u8> {
+        let spec = MailSpec {
+            seed: 3,
+            start: DateTime::from_timestamp(1_767_193_200, 0).unwrap_or_default(),
+            days: 12,
+            users: 8,
+            abuse: Some(AbuseSpec {
+                account: "user03@example.co.jp".into(),
+                day: 9,
+                messages: 120,
+                bounce_every: 4,
+            }),
+            backscatter: Some(("info@example.co.jp".into(), 30)),
+        };
+        let mut out = synthesize_maillog(&spec).into_bytes();
+        let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        for name in [
+            "sendmail-abuse.maillog",
+            "postfix-backscatter.maillog",
+            "postfix-account-abuse.maillog",
+        ] {
+            out.extend(std::fs::read(data.join(name)).unwrap_or_default());
+        }
+        out.extend_from_slice(
+            b"Jan 14 10:00:00 mx1 postfix/qmgr[9]: 5C0000001: from=<bad\xffname@example.co.jp>, size=1, nrcpt=1\r\n\
+              Jan 14 10:00:00 mx1 postfix/submission/smtpd[9]: 5C0000001: client=x[198.51.100.9], sasl_username=B\xfe@example.co.jp\n\
+              Jan 14 10:00:01 mx1 postfix/smtp[9]: 5C0000001: to=<\xc3\xa9t\xc3@w.example>, relay=w[203.0.113.1]:25, status=sent\n\
+              Jan 14 10:00:01 mx1 post\xfffix/qmgr[9]: 5C0000001: removed\n\n\xef\xbb\xbf",
+        );
+        out.extend(std::fs::read(data.join("MSGTRK2026011601-1.LOG")).unwrap_or_default());
+        out.extend_from_slice(b"2026-01-20T00:00:00.000Z,,,,,,,SMTP,RECEIVE");
+        out
+    }
+
+    fn report(input: &[u8], block_bytes: usize, threads: usize) -> String {
+        let mut a = MailAnalysis::new(MailOptions {
+            year: Some(2026),
+            reported_message_ids: vec!["<0DG001aB00007@pc0>".into(), "no@such".into()],
+            ..MailOptions::default()
+        });
+        a.block_bytes = block_bytes;
+        a.threads = threads;
+        a.ingest(input, SourceRef::file("mixed"));
+        serde_json::to_string(&a.finish()).unwrap_or_default()
+    }
+
+    #[test]
+    fn blocks_and_threads_do_not_change_the_report() {
+        let input = mixed_input();
+        let whole = report(&input, 64 << 20, 1);
+        assert!(
+            whole.contains("\"format\":\"exchange\""),
+            "{}",
+            &whole[..300]
+        );
+        assert!(whole.contains("user03@example.co.jp"));
+        for (block, threads) in [(1, 2), (100, 3), (4096, 2), (777, 1), (1 << 16, 4)] {
+            assert_eq!(report(&input, block, threads), whole, "{block} {threads}");
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -1070,11 +1430,11 @@ mod tests {
     #[test]
     fn networks() {
         assert_eq!(
-            network_of("198.51.100.7".parse().unwrap()),
+            Network::of("198.51.100.7".parse().unwrap()).to_string(),
             "198.51.100.0/24"
         );
         assert_eq!(
-            network_of("2001:db8:1:2::1".parse().unwrap()),
+            Network::of("2001:db8:1:2::1".parse().unwrap()).to_string(),
             "2001:db8:1::/48"
         );
         assert_eq!(median(vec![5, 1, 3]), 3);

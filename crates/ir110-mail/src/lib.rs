@@ -19,6 +19,7 @@
 
 mod analysis;
 mod analyzer;
+mod block_parse;
 mod demo;
 mod exchange;
 mod mta_event;

@@ -81,55 +81,135 @@ fn is_qid(s: &str) -> bool {
 }
 
 /// The value of `key=` in a `k=v, k=v` list; `<…>` brackets removed.
+///
+/// Which `key` counts is the first one found by scanning `text` left to right for `key`,
+/// skipping past each occurrence that is not a match, where a match stands at the start, after
+/// ` `, `,` or `;`, or right where the scan resumed (after a previous occurrence), and is
+/// followed by `=`. For a key that cannot overlap itself every occurrence is met by that scan,
+/// so the match can be found from the `=` signs instead (fewer candidates than the key's
+/// first letter); other keys take the scan itself.
 pub(crate) fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
-    let mut search = text;
+    let pos = if self_overlapping(key.as_bytes()) {
+        field_scan(text, key)?
+    } else {
+        field_by_equals(text.as_bytes(), key.as_bytes())?
+    };
+    Some(field_value(&text[pos + key.len() + 1..]))
+}
+
+/// The value after `key=`: `<…>` up to the first `>`, else up to `,`, ` ` or `;`.
+fn field_value(v: &str) -> &str {
+    let end = if v.starts_with('<') {
+        memchr::memchr(b'>', v.as_bytes()).map_or(v.len(), |e| e + 1)
+    } else {
+        memchr::memchr3(b',', b' ', b';', v.as_bytes()).unwrap_or(v.len())
+    };
+    v[..end].trim_start_matches('<').trim_end_matches('>')
+}
+
+/// Whether a proper prefix of `key` is also its suffix (`status`: `s`), so that two
+/// occurrences can overlap.
+fn self_overlapping(key: &[u8]) -> bool {
+    (1..key.len()).any(|n| same(&key[..n], &key[key.len() - n..]))
+}
+
+/// The scan as written (position of the key in `text`).
+fn field_scan(text: &str, key: &str) -> Option<usize> {
+    let mut from = 0;
     loop {
-        let pos = find_str(search, key)?;
-        let before_ok = pos == 0 || matches!(search.as_bytes()[pos - 1], b' ' | b',' | b';');
-        let after = &search[pos + key.len()..];
-        if before_ok && after.starts_with('=') {
-            let v = &after[1..];
-            let end = if v.starts_with('<') {
-                v.find('>').map_or(v.len(), |e| e + 1)
-            } else {
-                v.find([',', ' ', ';']).unwrap_or(v.len())
-            };
-            return Some(v[..end].trim_start_matches('<').trim_end_matches('>'));
+        let pos = from + find_str(&text[from..], key)?;
+        let before_ok = pos == from || matches!(text.as_bytes()[pos - 1], b' ' | b',' | b';');
+        let after = pos + key.len();
+        if before_ok && text.as_bytes().get(after) == Some(&b'=') {
+            return Some(pos);
         }
-        search = after;
+        from = after;
     }
+}
+
+/// [`field_scan`] for a key that cannot overlap itself: every occurrence is one the scan
+/// meets, and the scan resumes right after each, so an occurrence also counts when another
+/// one ends just before it.
+fn field_by_equals(text: &[u8], key: &[u8]) -> Option<usize> {
+    let n = key.len();
+    if n == 0 {
+        return field_scan(std::str::from_utf8(text).ok()?, "");
+    }
+    for eq in memchr::memchr_iter(b'=', text) {
+        let Some(pos) = eq.checked_sub(n) else {
+            continue;
+        };
+        if !same(&text[pos..eq], key) {
+            continue;
+        }
+        let before_ok = pos == 0
+            || matches!(text[pos - 1], b' ' | b',' | b';')
+            || (pos >= n && same(&text[pos - n..pos], key));
+        if before_ok {
+            return Some(pos);
+        }
+    }
+    None
+}
+
+/// Byte-wise equality of short slices, inline (no library call for a few bytes).
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// `name[1.2.3.4]` or `name [1.2.3.4]` → (name, ip).
 fn host_ip(s: &str) -> (String, Option<IpAddr>) {
+    let (name, ip) = host_ip_ref(s);
+    (name.to_owned(), ip)
+}
+
+/// [`host_ip`] borrowing the name.
+fn host_ip_ref(s: &str) -> (&str, Option<IpAddr>) {
     match s.find('[') {
         Some(open) => {
-            let name = s[..open].trim().to_owned();
+            let name = s[..open].trim();
             let ip = s[open + 1..]
                 .split(']')
                 .next()
                 .and_then(|v| v.trim_start_matches("IPv6:").parse().ok());
             (name, ip)
         }
-        None => (s.trim().to_owned(), None),
+        None => (s.trim(), None),
     }
 }
 
 fn local_relay(relay: &str) -> bool {
-    let r = relay.to_ascii_lowercase();
-    [
-        "local", "virtual", "lmtp", "dovecot", "private/", "mailbox", "procmail", "maildrop",
-    ]
-    .iter()
-    .any(|m| r.starts_with(m) || r.contains("dovecot"))
+    // As `to_ascii_lowercase` then `starts_with`/`contains`, without the copy.
+    let r = relay.as_bytes();
+    let dovecot = r.windows(7).any(|w| w.eq_ignore_ascii_case(b"dovecot"));
+    dovecot
+        || [
+            "local", "virtual", "lmtp", "private/", "mailbox", "procmail", "maildrop",
+        ]
+        .iter()
+        .any(|m| r.len() >= m.len() && r[..m.len()].eq_ignore_ascii_case(m.as_bytes()))
 }
 
 fn status_of(s: &str) -> RecipientStatus {
-    match s.to_ascii_lowercase().as_str() {
-        "sent" => RecipientStatus::Sent,
-        "deferred" => RecipientStatus::Deferred,
-        "bounced" => RecipientStatus::Bounced,
-        _ => RecipientStatus::Other,
+    if s.eq_ignore_ascii_case("sent") {
+        RecipientStatus::Sent
+    } else if s.eq_ignore_ascii_case("deferred") {
+        RecipientStatus::Deferred
+    } else if s.eq_ignore_ascii_case("bounced") {
+        RecipientStatus::Bounced
+    } else {
+        RecipientStatus::Other
     }
 }
 
@@ -142,9 +222,9 @@ fn find_str(s: &str, key: &str) -> Option<usize> {
         return Some(0);
     };
     let mut from = 0;
-    while let Some(i) = b[from..].iter().position(|&c| c == first) {
+    while let Some(i) = memchr::memchr(first, &b[from..]) {
         let at = from + i;
-        if b[at..].starts_with(k) {
+        if b.get(at..at + k.len()).is_some_and(|w| same(w, k)) {
             return Some(at);
         }
         from = at + 1;
@@ -167,8 +247,140 @@ pub(crate) fn split_colon_space(s: &str) -> Option<(&str, &str)> {
     None
 }
 
+/// One fact of a Postfix line, borrowed from the line: addresses as written (lower-cased
+/// when kept), so that parsing allocates nothing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum PostfixEvent<'a> {
+    /// See [`MtaEvent::Client`]; `name` trimmed, `sasl` as written.
+    Client {
+        ip: Option<IpAddr>,
+        name: &'a str,
+        sasl: Option<&'a str>,
+    },
+    /// See [`MtaEvent::Pickup`].
+    Pickup { sender: Option<&'a str> },
+    /// See [`MtaEvent::MessageId`].
+    MessageId(&'a str),
+    /// See [`MtaEvent::HeaderFrom`].
+    HeaderFrom(&'a str),
+    /// See [`MtaEvent::From`].
+    From {
+        from: &'a str,
+        size: Option<u64>,
+        nrcpt: Option<u32>,
+    },
+    /// See [`MtaEvent::To`].
+    To {
+        to: &'a str,
+        status: RecipientStatus,
+        dsn: Option<&'a str>,
+        local: bool,
+    },
+    /// See [`MtaEvent::BounceCreated`].
+    BounceCreated { new_qid: &'a str },
+    /// See [`MtaEvent::Removed`].
+    Removed,
+}
+
+impl PostfixEvent<'_> {
+    /// The owned event, lower-cased where [`MtaEvent`] keeps addresses lower case.
+    pub(crate) fn to_event(self) -> MtaEvent {
+        match self {
+            PostfixEvent::Client { ip, name, sasl } => MtaEvent::Client {
+                ip,
+                name: name.to_owned(),
+                sasl: sasl.map(str::to_owned),
+            },
+            PostfixEvent::Pickup { sender } => MtaEvent::Pickup {
+                sender: sender.map(str::to_ascii_lowercase),
+            },
+            PostfixEvent::MessageId(id) => MtaEvent::MessageId(id.to_owned()),
+            PostfixEvent::HeaderFrom(f) => MtaEvent::HeaderFrom(f.to_ascii_lowercase()),
+            PostfixEvent::From { from, size, nrcpt } => MtaEvent::From {
+                from: from.to_ascii_lowercase(),
+                size,
+                nrcpt,
+            },
+            PostfixEvent::To {
+                to,
+                status,
+                dsn,
+                local,
+            } => MtaEvent::To {
+                to: to.to_ascii_lowercase(),
+                status,
+                dsn: dsn.map(str::to_owned),
+                local,
+            },
+            PostfixEvent::BounceCreated { new_qid } => MtaEvent::BounceCreated {
+                new_qid: new_qid.to_owned(),
+            },
+            PostfixEvent::Removed => MtaEvent::Removed,
+        }
+    }
+}
+
+impl<'a> PostfixEvent<'a> {
+    /// The borrowed view of an owned event (its addresses are lower case already, and
+    /// lower-casing them again changes nothing).
+    pub(crate) fn of(event: &'a MtaEvent) -> Self {
+        match event {
+            MtaEvent::Client { ip, name, sasl } => PostfixEvent::Client {
+                ip: *ip,
+                name,
+                sasl: sasl.as_deref(),
+            },
+            MtaEvent::Pickup { sender } => PostfixEvent::Pickup {
+                sender: sender.as_deref(),
+            },
+            MtaEvent::MessageId(id) => PostfixEvent::MessageId(id),
+            MtaEvent::HeaderFrom(f) => PostfixEvent::HeaderFrom(f),
+            MtaEvent::From { from, size, nrcpt } => PostfixEvent::From {
+                from,
+                size: *size,
+                nrcpt: *nrcpt,
+            },
+            MtaEvent::To {
+                to,
+                status,
+                dsn,
+                local,
+            } => PostfixEvent::To {
+                to,
+                status: *status,
+                dsn: dsn.as_deref(),
+                local: *local,
+            },
+            MtaEvent::BounceCreated { new_qid } => PostfixEvent::BounceCreated { new_qid },
+            MtaEvent::Removed => PostfixEvent::Removed,
+        }
+    }
+}
+
+/// What follows `header From: ` (else `header from: `) in `rest`, as
+/// `split_once(…).map(|h| h.1)`; lines without `header ` (nearly all) are ruled out with one
+/// fast search.
+fn header_from_value(rest: &str) -> Option<&str> {
+    static HEADER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new("header "));
+    let first = HEADER.find(rest.as_bytes())?;
+    // Both patterns start with `header `: none can occur before its first occurrence.
+    let tail = &rest[first..];
+    let at = find_str(tail, "header From: ").or_else(|| find_str(tail, "header from: "))?;
+    Some(&tail[at + "header From: ".len()..])
+}
+
 /// Parses a Postfix message (the part after `prog[pid]: `).
+#[cfg(test)]
 pub(crate) fn parse_postfix(program: &str, message: &str) -> Option<(String, MtaEvent)> {
+    parse_postfix_ref(program, message).map(|(qid, e)| (qid.to_owned(), e.to_event()))
+}
+
+/// [`parse_postfix`] without allocating: the queue id and the event borrow the message.
+pub(crate) fn parse_postfix_ref<'a>(
+    program: &str,
+    message: &'a str,
+) -> Option<(&'a str, PostfixEvent<'a>)> {
     let (qid, rest) = split_colon_space(message)?;
     if !is_qid(qid) {
         return None;
@@ -176,32 +388,24 @@ pub(crate) fn parse_postfix(program: &str, message: &str) -> Option<(String, Mta
     let daemon = program.rsplit('/').next().unwrap_or(program);
     let event = if let Some(client) = field(rest, "client").filter(|_| rest.starts_with("client="))
     {
-        let (name, ip) = host_ip(client);
-        MtaEvent::Client {
+        let (name, ip) = host_ip_ref(client);
+        PostfixEvent::Client {
             ip,
             name,
-            sasl: field(rest, "sasl_username").map(str::to_owned),
+            sasl: field(rest, "sasl_username"),
         }
     } else if daemon == "pickup" {
-        MtaEvent::Pickup {
-            sender: field(rest, "from").map(str::to_ascii_lowercase),
+        PostfixEvent::Pickup {
+            sender: field(rest, "from"),
         }
     } else if let Some(id) = rest.strip_prefix("message-id=") {
-        MtaEvent::MessageId(
-            id.trim()
-                .trim_start_matches('<')
-                .trim_end_matches('>')
-                .to_owned(),
-        )
-    } else if let Some(h) = rest
-        .split_once("header From: ")
-        .or_else(|| rest.split_once("header from: "))
-    {
-        let value = h.1.split(" from ").next().unwrap_or(h.1);
-        MtaEvent::HeaderFrom(address_in(value)?)
+        PostfixEvent::MessageId(id.trim().trim_start_matches('<').trim_end_matches('>'))
+    } else if let Some(h) = header_from_value(rest) {
+        let value = h.split(" from ").next().unwrap_or(h);
+        PostfixEvent::HeaderFrom(address_in_ref(value)?)
     } else if rest.starts_with("from=") {
-        MtaEvent::From {
-            from: field(rest, "from").unwrap_or("").to_ascii_lowercase(),
+        PostfixEvent::From {
+            from: field(rest, "from").unwrap_or(""),
             size: field(rest, "size").and_then(|v| v.parse().ok()),
             nrcpt: field(rest, "nrcpt").and_then(|v| v.parse().ok()),
         }
@@ -210,26 +414,26 @@ pub(crate) fn parse_postfix(program: &str, message: &str) -> Option<(String, Mta
         let status = status_of(field(rest, "status")?);
         let local =
             local_relay(relay) || daemon == "local" || daemon == "virtual" || daemon == "lmtp";
-        MtaEvent::To {
-            to: field(rest, "to")?.to_ascii_lowercase(),
+        PostfixEvent::To {
+            to: field(rest, "to")?,
             status: if local && status == RecipientStatus::Sent {
                 RecipientStatus::Delivered
             } else {
                 status
             },
-            dsn: field(rest, "dsn").map(str::to_owned),
+            dsn: field(rest, "dsn"),
             local,
         }
     } else if let Some(new) = rest.strip_prefix("sender non-delivery notification: ") {
-        MtaEvent::BounceCreated {
-            new_qid: new.trim().to_owned(),
+        PostfixEvent::BounceCreated {
+            new_qid: new.trim(),
         }
     } else if rest.trim() == "removed" {
-        MtaEvent::Removed
+        PostfixEvent::Removed
     } else {
         return None;
     };
-    Some((qid.to_owned(), event))
+    Some((qid, event))
 }
 
 /// Parses a sendmail message; one line can give several events.
@@ -330,13 +534,14 @@ pub(crate) fn parse_sendmail(message: &str) -> Vec<(String, MtaEvent)> {
 }
 
 /// The mail address in a header value: `"Name" <a@b>` or `a@b`.
-pub(crate) fn address_in(value: &str) -> Option<String> {
+/// As written (not lower-cased).
+fn address_in_ref(value: &str) -> Option<&str> {
     let v = match (value.rfind('<'), value.rfind('>')) {
         (Some(a), Some(b)) if b > a => &value[a + 1..b],
         _ => value.split_whitespace().find(|w| w.contains('@'))?,
     };
     let v = v.trim().trim_matches(['"', ';', ',']);
-    v.contains('@').then(|| v.to_ascii_lowercase())
+    v.contains('@').then_some(v)
 }
 
 /// The domain of an address (lower case), `None` for `<>` or a bare user name.
@@ -423,6 +628,148 @@ mod split_tests {
             for key in ["", "a", "client", ": ", "語", "b: c"] {
                 assert_eq!(find_str(s, key), s.find(key), "{s:?} {key:?}");
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod fast_path_tests {
+    use super::*;
+
+    /// `field` as it was written before the `=`-sign search (the reference).
+    fn field_reference<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+        let mut search = text;
+        loop {
+            let pos = search.find(key)?;
+            let before_ok = pos == 0 || matches!(search.as_bytes()[pos - 1], b' ' | b',' | b';');
+            let after = &search[pos + key.len()..];
+            if before_ok && after.starts_with('=') {
+                let v = &after[1..];
+                let end = if v.starts_with('<') {
+                    v.find('>').map_or(v.len(), |e| e + 1)
+                } else {
+                    v.find([',', ' ', ';']).unwrap_or(v.len())
+                };
+                return Some(v[..end].trim_start_matches('<').trim_end_matches('>'));
+            }
+            search = after;
+        }
+    }
+
+    fn local_relay_reference(relay: &str) -> bool {
+        let r = relay.to_ascii_lowercase();
+        [
+            "local", "virtual", "lmtp", "dovecot", "private/", "mailbox", "procmail", "maildrop",
+        ]
+        .iter()
+        .any(|m| r.starts_with(m) || r.contains("dovecot"))
+    }
+
+    fn status_reference(s: &str) -> RecipientStatus {
+        match s.to_ascii_lowercase().as_str() {
+            "sent" => RecipientStatus::Sent,
+            "deferred" => RecipientStatus::Deferred,
+            "bounced" => RecipientStatus::Bounced,
+            _ => RecipientStatus::Other,
+        }
+    }
+
+    /// Random short strings over an alphabet rich in the characters the parsers look at.
+    fn strings(alphabet: &[&str], count: usize, max_len: u64) -> Vec<String> {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        (0..count)
+            .map(|_| {
+                let len = next() % max_len;
+                (0..len)
+                    .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn field_matches_the_scan_as_written() {
+        let keys = [
+            "to",
+            "status",
+            "stat",
+            "from",
+            "size",
+            "relay",
+            "dsn",
+            "sasl_username",
+            "client",
+            "nrcpt",
+            "nrcpts",
+            "aa",
+            "aba",
+            "s",
+        ];
+        let alphabet = [
+            "t", "o", "s", "a", "u", "=", " ", ",", ";", "<", ">", "to", "status", "stat", "from",
+            "=<", "aa", "b", "é", "relay", "dsn", "nrcpt", "x",
+        ];
+        let mut found = 0;
+        for text in strings(&alphabet, 40_000, 24) {
+            for key in keys {
+                let want = field_reference(&text, key);
+                assert_eq!(field(&text, key), want, "{text:?} {key:?}");
+                found += usize::from(want.is_some());
+            }
+        }
+        assert!(found > 2_000, "{found}");
+        for line in [
+            "to=<a@b.jp>, relay=mx[1.2.3.4]:25, delay=0.9, dsn=2.0.0, status=sent (250 ok)",
+            "toto=x, to=<y>",
+            "statustatus=1 status=2",
+            "sstatus=1",
+            " ,;status=<a>>,",
+        ] {
+            for key in keys {
+                assert_eq!(field(line, key), field_reference(line, key), "{line} {key}");
+            }
+        }
+    }
+
+    #[test]
+    fn relay_and_status_match_the_lower_cased_copies() {
+        let alphabet = [
+            "local", "LoCaL", "virtual", "lmtp", "DoveCot", "dovecot", "private/", "mailbox",
+            "procmail", "maildrop", "x", "[", "é", "L", "d", "ovecot", "sent", "SENT", "Deferred",
+            "bounced", "s",
+        ];
+        for s in strings(&alphabet, 20_000, 5) {
+            assert_eq!(local_relay(&s), local_relay_reference(&s), "{s:?}");
+            assert_eq!(status_of(&s), status_reference(&s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn header_from_matches_split_once() {
+        let alphabet = [
+            "header ",
+            "header From: ",
+            "header from: ",
+            "From: ",
+            "from: ",
+            "x",
+            " ",
+            "h",
+            "é",
+            "header",
+        ];
+        for s in strings(&alphabet, 20_000, 8) {
+            let want = s
+                .split_once("header From: ")
+                .or_else(|| s.split_once("header from: "))
+                .map(|h| h.1);
+            assert_eq!(header_from_value(&s), want, "{s:?}");
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Joins per-line MTA events into one record per message, by queue id.
 //!
-//! Memory is bounded by the messages in flight: a message leaves the table when the MTA logs
+//! Memory is bounded by the messages in flight (only what the analysis reads of each): a message leaves the table when the MTA logs
 //! `removed`, or when it has been idle for two days of log time (sendmail and Exchange log no
 //! `removed`; truncated logs end mid-message).
 
@@ -10,7 +10,48 @@ use chrono::{DateTime, Duration, Utc};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use crate::mta_event::{MtaEvent, QueuedEvent, RecipientStatus};
+use crate::mta_event::{PostfixEvent, RecipientStatus};
+
+/// What the join reads of one event (addresses as written; lower-cased when kept).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum JoinEvent<'a> {
+    Client {
+        ip: Option<IpAddr>,
+        sasl: Option<&'a str>,
+    },
+    Pickup {
+        sender: Option<&'a str>,
+    },
+    MessageId(&'a str),
+    HeaderFrom(&'a str),
+    From {
+        from: &'a str,
+    },
+    To {
+        to: &'a str,
+        status: RecipientStatus,
+        local: bool,
+    },
+    BounceCreated,
+    Removed,
+}
+
+impl<'a> From<PostfixEvent<'a>> for JoinEvent<'a> {
+    fn from(e: PostfixEvent<'a>) -> Self {
+        match e {
+            PostfixEvent::Client { ip, sasl, .. } => JoinEvent::Client { ip, sasl },
+            PostfixEvent::Pickup { sender } => JoinEvent::Pickup { sender },
+            PostfixEvent::MessageId(id) => JoinEvent::MessageId(id),
+            PostfixEvent::HeaderFrom(f) => JoinEvent::HeaderFrom(f),
+            PostfixEvent::From { from, .. } => JoinEvent::From { from },
+            PostfixEvent::To {
+                to, status, local, ..
+            } => JoinEvent::To { to, status, local },
+            PostfixEvent::BounceCreated { .. } => JoinEvent::BounceCreated,
+            PostfixEvent::Removed => JoinEvent::Removed,
+        }
+    }
+}
 
 /// A place in the input: file index and 1-based line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -69,102 +110,154 @@ pub struct MailMessage {
     last_seen: DateTime<Utc>,
 }
 
-impl MailMessage {
-    fn new(qid: &str, ts: DateTime<Utc>, loc: Loc) -> Self {
-        MailMessage {
-            queue_id: qid.to_owned(),
+/// One recipient as the join keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct JoinedRecipient {
+    /// Lower case.
+    pub(crate) address: Box<str>,
+    pub(crate) status: RecipientStatus,
+    pub(crate) local: bool,
+}
+
+/// What the per-account analysis needs of one message (the parts of a [`MailMessage`] it
+/// reads), with addresses lower case.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct JoinedMessage {
+    pub(crate) first_seen: DateTime<Utc>,
+    pub(crate) last_seen: DateTime<Utc>,
+    pub(crate) client_ip: Option<IpAddr>,
+    pub(crate) sasl_username: Option<Box<str>>,
+    pub(crate) local_submission: bool,
+    pub(crate) envelope_from: Option<Box<str>>,
+    pub(crate) header_from: Option<Box<str>>,
+    /// Kept only when reported Message-IDs are looked up.
+    pub(crate) message_id: Option<Box<str>>,
+    pub(crate) recipients: Vec<JoinedRecipient>,
+    pub(crate) first_loc: Loc,
+    pub(crate) client_loc: Option<Loc>,
+    pub(crate) first_bounce_loc: Option<Loc>,
+}
+
+impl JoinedMessage {
+    fn new(ts: DateTime<Utc>, loc: Loc) -> Self {
+        JoinedMessage {
             first_seen: ts,
+            last_seen: ts,
             client_ip: None,
-            client_name: None,
             sasl_username: None,
             local_submission: false,
             envelope_from: None,
             header_from: None,
             message_id: None,
-            size: None,
             recipients: Vec::new(),
-            bounce_created: false,
             first_loc: loc,
             client_loc: None,
             first_bounce_loc: None,
-            last_seen: ts,
         }
     }
 }
 
-/// The table of messages in flight.
+fn lower(s: &str) -> Box<str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        s.to_ascii_lowercase().into_boxed_str()
+    } else {
+        s.into()
+    }
+}
+
+/// The table of messages in flight, keyed by queue id. The table is operated exactly as a
+/// `FxHashMap<String, _>` with `entry(qid)` per event and `remove` on `removed` would be, so
+/// that the idle sweep hands out messages in the same order whatever the input layout.
 #[derive(Debug, Default)]
 pub(crate) struct QueueJoiner {
-    open: FxHashMap<String, MailMessage>,
+    open: FxHashMap<String, JoinedMessage>,
     latest: Option<DateTime<Utc>>,
     since_sweep: u64,
+    /// Keep Message-IDs (only needed to look up reported ones).
+    keep_message_ids: bool,
 }
 
 impl QueueJoiner {
+    pub(crate) fn new(keep_message_ids: bool) -> Self {
+        QueueJoiner {
+            keep_message_ids,
+            ..QueueJoiner::default()
+        }
+    }
+
     /// Applies one event; completed messages are pushed to `done`.
-    pub(crate) fn apply(&mut self, ev: QueuedEvent, loc: Loc, done: &mut Vec<MailMessage>) {
-        self.latest = Some(self.latest.map_or(ev.ts, |t| t.max(ev.ts)));
-        if matches!(ev.event, MtaEvent::Removed) {
-            if let Some(m) = self.open.remove(&ev.qid) {
+    pub(crate) fn apply(
+        &mut self,
+        qid: &str,
+        ts: DateTime<Utc>,
+        event: JoinEvent<'_>,
+        loc: Loc,
+        done: &mut Vec<JoinedMessage>,
+    ) {
+        self.latest = Some(self.latest.map_or(ts, |t| t.max(ts)));
+        if matches!(event, JoinEvent::Removed) {
+            if let Some(m) = self.open.remove(qid) {
                 done.push(m);
             }
             return;
         }
-        let m = self
-            .open
-            .entry(ev.qid.clone())
-            .or_insert_with(|| MailMessage::new(&ev.qid, ev.ts, loc));
-        m.last_seen = m.last_seen.max(ev.ts);
-        match ev.event {
-            MtaEvent::Client { ip, name, sasl } => {
+        // A hit leaves the table as `entry` would; only a miss inserts (and may grow it).
+        let m = match self.open.get_mut(qid) {
+            Some(m) => m,
+            None => self
+                .open
+                .entry(qid.to_owned())
+                .or_insert_with(|| JoinedMessage::new(ts, loc)),
+        };
+        m.last_seen = m.last_seen.max(ts);
+        match event {
+            JoinEvent::Client { ip, sasl } => {
                 m.client_ip = ip;
-                m.client_name = Some(name);
-                if sasl.is_some() {
-                    m.sasl_username = sasl.map(|s| s.to_ascii_lowercase());
+                if let Some(s) = sasl {
+                    m.sasl_username = Some(lower(s));
                 }
                 m.client_loc = Some(loc);
             }
-            MtaEvent::Pickup { sender } => {
+            JoinEvent::Pickup { sender } => {
                 m.local_submission = true;
                 if m.envelope_from.is_none() {
-                    m.envelope_from = sender;
+                    m.envelope_from = sender.map(lower);
                 }
             }
-            MtaEvent::MessageId(id) => m.message_id = Some(id),
-            MtaEvent::HeaderFrom(f) => m.header_from = Some(f),
-            MtaEvent::From {
-                from,
-                size,
-                nrcpt: _,
-            } => {
-                m.envelope_from = Some(from);
-                m.size = size.or(m.size);
+            JoinEvent::MessageId(id) => {
+                if self.keep_message_ids {
+                    m.message_id = Some(id.into());
+                }
             }
-            MtaEvent::To {
-                to,
-                status,
-                dsn,
-                local,
-            } => {
+            JoinEvent::HeaderFrom(f) => m.header_from = Some(lower(f)),
+            JoinEvent::From { from } => {
+                // The same text as before is kept without a new allocation.
+                if m.envelope_from
+                    .as_deref()
+                    .is_none_or(|e| !e.eq_ignore_ascii_case(from))
+                {
+                    m.envelope_from = Some(lower(from));
+                }
+            }
+            JoinEvent::To { to, status, local } => {
                 if status == RecipientStatus::Bounced && m.first_bounce_loc.is_none() {
                     m.first_bounce_loc = Some(loc);
                 }
                 // A deferred recipient is logged again when finally sent or bounced.
-                match m.recipients.iter_mut().find(|r| r.address == to) {
-                    Some(r) => {
-                        r.status = status;
-                        r.dsn = dsn;
-                    }
-                    None => m.recipients.push(Recipient {
-                        address: to,
+                match m
+                    .recipients
+                    .iter_mut()
+                    .find(|r| r.address.eq_ignore_ascii_case(to))
+                {
+                    Some(r) => r.status = status,
+                    None => m.recipients.push(JoinedRecipient {
+                        address: lower(to),
                         status,
-                        dsn,
                         local,
                     }),
                 }
             }
-            MtaEvent::BounceCreated { .. } => m.bounce_created = true,
-            MtaEvent::Removed => {}
+            JoinEvent::BounceCreated | JoinEvent::Removed => {}
         }
         self.since_sweep += 1;
         if self.since_sweep >= 50_000 {
@@ -173,7 +266,7 @@ impl QueueJoiner {
         }
     }
 
-    fn sweep(&mut self, done: &mut Vec<MailMessage>, idle: Duration) {
+    fn sweep(&mut self, done: &mut Vec<JoinedMessage>, idle: Duration) {
         let Some(latest) = self.latest else { return };
         let stale: Vec<String> = self
             .open
@@ -189,13 +282,9 @@ impl QueueJoiner {
     }
 
     /// Completes every message still open (end of input), oldest first.
-    pub(crate) fn drain(&mut self, done: &mut Vec<MailMessage>) {
-        let mut rest: Vec<MailMessage> = self.open.drain().map(|(_, m)| m).collect();
-        rest.sort_by(|a, b| {
-            a.first_seen
-                .cmp(&b.first_seen)
-                .then(a.queue_id.cmp(&b.queue_id))
-        });
-        done.extend(rest);
+    pub(crate) fn drain(&mut self, done: &mut Vec<JoinedMessage>) {
+        let mut rest: Vec<(String, JoinedMessage)> = self.open.drain().collect();
+        rest.sort_by(|a, b| a.1.first_seen.cmp(&b.1.first_seen).then(a.0.cmp(&b.0)));
+        done.extend(rest.into_iter().map(|(_, m)| m));
     }
 }
