@@ -252,38 +252,53 @@ struct ClientTable {
     states: Vec<((usize, usize), ClientState)>,
 }
 
+/// The key of a name longer than [`pack_name`] packs (never a packed name: those carry a
+/// length of at most 15 in their top byte).
+const LONG_NAME: u128 = u128::MAX;
+
 impl ClientTable {
-    fn index_of(&self, client: &str) -> Option<usize> {
-        let i = match pack_name(client) {
-            Some(k) => self.short.get(&k),
-            None => self.long.get(client),
+    /// The index of a client by its key, or by its name when the key is [`LONG_NAME`].
+    fn find(&self, key: u128, long: Option<&str>) -> Option<usize> {
+        let i = if key == LONG_NAME {
+            self.long.get(long?)
+        } else {
+            self.short.get(&key)
         };
         i.map(|&i| i as usize)
     }
 
+    /// Adds a client not in the table; its index.
+    fn insert(&mut self, key: u128, client: &str, state: ClientState) -> usize {
+        let i = self.states.len();
+        let start = self.names.len();
+        self.names.push_str(client);
+        self.states.push(((start, self.names.len()), state));
+        if key == LONG_NAME {
+            self.long.insert(client.into(), i as u32);
+        } else {
+            self.short.insert(key, i as u32);
+        }
+        i
+    }
+
     fn get(&self, client: &str) -> Option<&ClientState> {
-        self.states.get(self.index_of(client)?).map(|(_, s)| s)
+        let key = pack_name(client).unwrap_or(LONG_NAME);
+        self.states
+            .get(self.find(key, Some(client))?)
+            .map(|(_, s)| s)
     }
 
     /// The state of `client`, made by `new` on its first request.
+    #[cfg(test)]
     fn get_or_insert_with(
         &mut self,
         client: &str,
         new: impl FnOnce() -> ClientState,
     ) -> &mut ClientState {
-        let i = match self.index_of(client) {
+        let key = pack_name(client).unwrap_or(LONG_NAME);
+        let i = match self.find(key, Some(client)) {
             Some(i) => i,
-            None => {
-                let i = self.states.len();
-                let start = self.names.len();
-                self.names.push_str(client);
-                self.states.push(((start, self.names.len()), new()));
-                match pack_name(client) {
-                    Some(k) => self.short.insert(k, i as u32),
-                    None => self.long.insert(client.into(), i as u32),
-                };
-                i
-            }
+            None => self.insert(key, client, new()),
         };
         &mut self.states[i].1
     }
@@ -293,6 +308,19 @@ impl ClientTable {
             .iter()
             .map(|((a, b), s)| (self.names.get(*a..*b).unwrap_or(""), s))
     }
+}
+
+/// A request as the client shards see it, taken while its line is parsed (and in cache):
+/// applying it then streams through these instead of going back to each line, which only
+/// a new client, an earlier first request, an attack or a long name still do.
+#[derive(Debug, Clone, Copy)]
+struct ClientReq {
+    key: u128,
+    ts: DateTime<Utc>,
+    /// Index of the line in its block.
+    line: u32,
+    status: u16,
+    kinds: KindSet,
 }
 
 /// The client tables, one per shard of client names: each client's requests are applied in
@@ -408,8 +436,8 @@ enum LineOut<'a> {
 
 struct BlockLines<'a> {
     lines: Vec<LineOut<'a>>,
-    /// Per client shard, the indices in `lines` of its requests.
-    by_shard: Vec<Vec<u32>>,
+    /// Per client shard, its requests.
+    by_shard: Vec<Vec<ClientReq>>,
     /// The indices of the requests [`WebScan::observe`] must see, in order: all of them
     /// when there are anchors, else those to shell-like paths (nothing else reaches it).
     observe: Vec<u32>,
@@ -461,22 +489,28 @@ impl<'a> BlockLines<'a> {
             }
             LineOut::Combined(v, k) => {
                 self.combined = true;
-                Some((v.client, *k))
+                Some((*v, *k))
             }
             LineOut::Repaired(r, k) => {
                 self.combined = true;
-                Some((r.client.as_str(), *k))
+                Some((r.view(), *k))
             }
-            LineOut::Owned(r, k) => Some((r.client.as_str(), *k)),
+            LineOut::Owned(r, k) => Some((r.view(), *k)),
         };
-        if let Some((client, kinds)) = request {
+        if let Some((v, kinds)) = request {
             self.requests += 1;
             let shards = self.by_shard.len();
             if let Some(list) = self
                 .by_shard
-                .get_mut(ClientShards::shard_of(client, shards))
+                .get_mut(ClientShards::shard_of(v.client, shards))
             {
-                list.push(i);
+                list.push(ClientReq {
+                    key: pack_name(v.client).unwrap_or(LONG_NAME),
+                    ts: v.ts,
+                    line: i,
+                    status: v.status,
+                    kinds,
+                });
             }
             if self.observe_all || kinds.contains(AttackKind::WebshellAccess) {
                 self.observe.push(i);
@@ -491,7 +525,7 @@ impl<'a> BlockLines<'a> {
 #[derive(Default)]
 struct Spare {
     lines: Vec<LineOut<'static>>,
-    by_shard: Vec<Vec<u32>>,
+    by_shard: Vec<Vec<ClientReq>>,
     observe: Vec<u32>,
 }
 
@@ -709,53 +743,72 @@ fn parse_line<'a>(
     }
 }
 
-/// The per-client part of one request (the rest is [`WebScan::observe`]).
-fn observe_client(
+/// The per-client part of one request (the rest is [`WebScan::observe`]); `view` gives the
+/// whole request (from its line) when more than the record is needed.
+fn observe_client<'v>(
     clients: &mut ClientTable,
-    req: &RequestView<'_>,
-    kinds: KindSet,
+    r: &ClientReq,
+    view: impl Fn() -> Option<RequestView<'v>>,
     loc: Loc,
     gap: i64,
 ) {
-    let first = || FirstHit {
-        ts: req.ts,
-        request: describe_view(req),
+    let first = |v: &RequestView<'_>| FirstHit {
+        ts: r.ts,
+        request: describe_view(v),
         loc,
     };
-    let state = clients.get_or_insert_with(req.client, || ClientState {
-        first: first(),
-        last: req.ts,
-        requests: 0,
-        sessions: 1,
-        attack: None,
-    });
-    if (req.ts - state.last).num_seconds() > gap {
+    let long = if r.key == LONG_NAME { view() } else { None };
+    let i = match clients.find(r.key, long.map(|v| v.client)) {
+        Some(i) => i,
+        None => {
+            let Some(v) = view() else { return };
+            let state = ClientState {
+                first: first(&v),
+                last: r.ts,
+                requests: 0,
+                sessions: 1,
+                attack: None,
+            };
+            clients.insert(r.key, v.client, state)
+        }
+    };
+    let Some((_, state)) = clients.states.get_mut(i) else {
+        return;
+    };
+    if (r.ts - state.last).num_seconds() > gap {
         state.sessions += 1;
     }
-    if req.ts < state.first.ts {
-        state.first = first();
+    if r.ts < state.first.ts {
+        if let Some(v) = view() {
+            state.first = first(&v);
+        }
     }
-    state.last = state.last.max(req.ts);
+    state.last = state.last.max(r.ts);
     state.requests += 1;
-    if !kinds.is_empty() {
+    if !r.kinds.is_empty() {
         let a = state.attack.get_or_insert_with(Box::default);
         a.attacks += 1;
-        if (200..300).contains(&req.status) {
+        if (200..300).contains(&r.status) {
             a.successful += 1;
         }
-        for k in kinds.iter() {
+        for k in r.kinds.iter() {
             a.kinds[k as usize] += 1;
         }
-        if a.first_attack.as_ref().is_none_or(|h| req.ts < h.ts) {
-            a.first_attack = Some(Hit {
-                ts: req.ts,
-                client: req.client.to_owned(),
-                request: describe_view(req),
-                loc,
-            });
-        }
-        if a.user_agents.len() < 3 && !a.user_agents.iter().any(|u| u == req.user_agent) {
-            a.user_agents.push(req.user_agent.to_owned());
+        let earlier = a.first_attack.as_ref().is_none_or(|h| r.ts < h.ts);
+        if earlier || a.user_agents.len() < 3 {
+            if let Some(v) = view() {
+                if earlier {
+                    a.first_attack = Some(Hit {
+                        ts: r.ts,
+                        client: v.client.to_owned(),
+                        request: describe_view(&v),
+                        loc,
+                    });
+                }
+                if a.user_agents.len() < 3 && !a.user_agents.iter().any(|u| u == v.user_agent) {
+                    a.user_agents.push(v.user_agent.to_owned());
+                }
+            }
         }
     }
 }
@@ -1317,15 +1370,18 @@ impl WebScan {
             .enumerate()
             .for_each(|(s, table)| {
                 for (out, &base) in outs.iter().zip(&bases) {
-                    for &i in out.by_shard.get(s).map_or(&[][..], Vec::as_slice) {
-                        let Some((v, kinds)) = out.lines[i as usize].request() else {
-                            continue;
-                        };
+                    for r in out.by_shard.get(s).map_or(&[][..], Vec::as_slice) {
                         let loc = Loc {
                             file,
-                            line: base + u64::from(i) + 1,
+                            line: base + u64::from(r.line) + 1,
                         };
-                        observe_client(table, &v, kinds, loc, gap);
+                        let view = || {
+                            out.lines
+                                .get(r.line as usize)
+                                .and_then(LineOut::request)
+                                .map(|(v, _)| v)
+                        };
+                        observe_client(table, r, view, loc, gap);
                     }
                 }
             });
@@ -1982,9 +2038,21 @@ mod block_tests {
         assert_eq!(fast.bad_lines, bad.len() as u64);
         assert_eq!(fast.first_bad, bad.first().map(|&i| i as u32));
         assert!(fast.header && fast.combined);
-        let mut sharded: Vec<u32> = fast.by_shard.concat();
+        let records = fast.by_shard.concat();
+        let mut sharded: Vec<u32> = records.iter().map(|r| r.line).collect();
         sharded.sort_unstable();
         assert_eq!(sharded, requests);
+        // Each record is its line's request, and its client's shard is the one it is in.
+        for (s, list) in fast.by_shard.iter().enumerate() {
+            for r in list {
+                let (v, k) = slow[r.line as usize].request().unwrap();
+                assert_eq!(
+                    (r.key, r.ts, r.status, r.kinds),
+                    (pack_name(v.client).unwrap_or(LONG_NAME), v.ts, v.status, k)
+                );
+                assert_eq!(ClientShards::shard_of(v.client, 3), s);
+            }
+        }
         let count = |p: &str| fast_shapes.iter().filter(|s| s.starts_with(p)).count();
         assert!(count("repaired") >= 6, "{}", count("repaired"));
         assert_eq!(count("owned"), 2);
