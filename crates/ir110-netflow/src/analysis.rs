@@ -6,8 +6,9 @@
 //! with the number of connections. When the pair table exceeds
 //! [`NetOptions::max_pairs`] the pairs with the fewest connections (which cannot be beacons)
 //! are dropped and the report says how many; with the default of 2,000,000 pairs the table
-//! stays under about 1 GiB. Reading adds one batch of blocks (2 × threads × 4 MiB of text and
-//! its parsed records, ≈ 50 MB on two threads), whatever the file size.
+//! stays under about 1 GiB. Reading adds two batches of blocks (one read while the one
+//! before it is parsed: 2 × 2 × threads × 4 MiB of text) and the 48-byte records of two
+//! batches, ≈ 40 MB on two threads, whatever the file size.
 
 use std::io::{BufRead, BufReader, Read};
 
@@ -27,8 +28,8 @@ use crate::formats::mapped_csv::CsvMapping;
 use crate::formats::{LineParser, LogFormat};
 use crate::geoip::GeoIp;
 use crate::ingest_blocks::{
-    BLOCK_BYTES, BlockOut, Bucket, DayOut, DestKey, PairKey, Shard, apply_batch, next_block,
-    parse_block,
+    BLOCK_BYTES, BatchReader, BlockOut, Bucket, DayOut, DestKey, PairKey, Shard, apply_batch,
+    next_block, parse_block,
 };
 use crate::pair_state::{Loc, PairState};
 use crate::{ANALYZER_ID, NetError};
@@ -303,7 +304,7 @@ impl NetAnalysis {
             bytes: 0,
         };
         let mut carry = Vec::new();
-        let (first, mut io_error) = next_block(&mut reader, &mut carry, self.block_bytes, None);
+        let (first, io_error) = next_block(&mut reader, &mut carry, self.block_bytes, None);
         let first = first.unwrap_or_default();
 
         // Head: enough lines to recognise the layout.
@@ -316,7 +317,7 @@ impl NetAnalysis {
             }
         }
         let head_refs: Vec<&str> = head_text.iter().map(String::as_str).collect();
-        let Some(mut parser) = LineParser::detect(&head_refs, self.options.mapping.as_ref()) else {
+        let Some(parser) = LineParser::detect(&head_refs, self.options.mapping.as_ref()) else {
             self.problems.push(Problem::new(
                 source.path.clone(),
                 ANALYZER_ID,
@@ -331,43 +332,59 @@ impl NetAnalysis {
         let shards = self.shards.len();
         let batch_blocks = 2 * shards;
         let offset = self.options.local_utc_offset_secs;
+        let max_pairs = self.options.max_pairs;
         let mut first_bad = None;
-        let mut pending = (!first.is_empty()).then_some(first);
-        let mut spares: Vec<Vec<u8>> = Vec::new();
+        let mut input = BatchReader {
+            reader,
+            carry,
+            pending: (!first.is_empty()).then_some(first),
+            io_error,
+            parser,
+            block_bytes: self.block_bytes,
+            spares: Vec::new(),
+        };
         let mut spare_recs: Vec<Vec<Bucket>> = Vec::new();
-        loop {
-            // A batch: blocks with the parser state at each block's start.
-            let mut batch: Vec<(Vec<u8>, LineParser)> = Vec::with_capacity(batch_blocks);
-            while batch.len() < batch_blocks {
-                let block = match pending.take() {
-                    Some(b) => b,
-                    None if io_error.is_some() => break,
-                    None => {
-                        let (b, e) =
-                            next_block(&mut reader, &mut carry, self.block_bytes, spares.pop());
-                        io_error = e;
-                        match b {
-                            Some(b) => b,
-                            None => break,
-                        }
-                    }
-                };
-                let start_state = parser.clone();
-                parser.advance_over(&block);
-                batch.push((block, start_state));
-            }
-            if batch.is_empty() {
-                break;
-            }
+        // A pipeline of three batches: while the workers parse batch N and apply batch
+        // N − 1 (each shard still takes its records in file order), this thread reads
+        // batch N + 1, so reading (and waiting for the disk) overlaps the work.
+        let mut batch = input.next_batch(batch_blocks);
+        let mut parsed: Option<(Vec<BlockOut>, Vec<u64>)> = None;
+        while !batch.is_empty() || parsed.is_some() {
             let spare: Vec<Vec<Bucket>> = batch
                 .iter()
                 .map(|_| spare_recs.pop().unwrap_or_default())
                 .collect();
-            let inputs: Vec<_> = batch.iter().zip(spare).collect();
-            let outs: Vec<BlockOut> = inputs
-                .into_par_iter()
-                .map(|((block, p), spare)| parse_block(block, p.clone(), offset, shards, spare))
-                .collect();
+            let mut outs: Vec<BlockOut> = Vec::new();
+            let mut next = Vec::new();
+            let shard_tables = &mut self.shards;
+            let (batch_ref, parsed_ref, outs_ref) = (&batch, &parsed, &mut outs);
+            rayon::in_place_scope(|scope| {
+                scope.spawn(move |_| {
+                    rayon::join(
+                        || {
+                            *outs_ref = batch_ref
+                                .par_iter()
+                                .zip(spare)
+                                .map(|((block, p), spare)| {
+                                    parse_block(block, p.clone(), offset, shards, spare)
+                                })
+                                .collect();
+                        },
+                        || {
+                            if let Some((outs, bases)) = parsed_ref {
+                                apply_batch(shard_tables, outs, bases, file_idx, max_pairs);
+                            }
+                        },
+                    );
+                });
+                if !batch.is_empty() {
+                    next = input.next_batch(batch_blocks);
+                }
+            });
+            if let Some((applied, _)) = parsed.take() {
+                progress(applied.iter().map(|o| o.bytes).sum());
+                spare_recs.extend(applied.into_iter().map(|o| o.recs));
+            }
             let mut bases = Vec::with_capacity(outs.len());
             for out in &outs {
                 bases.push(summary.lines);
@@ -379,17 +396,13 @@ impl NetAnalysis {
                 summary.bad_lines += out.bad_lines;
                 summary.bytes += out.bytes;
             }
-            apply_batch(
-                &mut self.shards,
-                &outs,
-                &bases,
-                file_idx,
-                self.options.max_pairs,
-            );
-            progress(outs.iter().map(|o| o.bytes).sum());
-            spare_recs.extend(outs.into_iter().map(|o| o.recs));
-            spares.extend(batch.into_iter().map(|(b, _)| b));
+            input.spares.extend(batch.into_iter().map(|(b, _)| b));
+            parsed = (!outs.is_empty()).then_some((outs, bases));
+            batch = next;
         }
+        let BatchReader {
+            io_error, parser, ..
+        } = input;
         if let Some(e) = io_error {
             self.problems.push(Problem::new(
                 source.path.clone(),
@@ -483,28 +496,23 @@ impl NetAnalysis {
         }
         hosts.sort_unstable();
         hosts.dedup();
-        let mut scored: Vec<(PairKey, BeaconScores)> = self
-            .pairs
-            .iter()
-            .filter_map(|(k, p)| {
+        // Scored on all workers, in the table's order (the stable sort below keeps it
+        // among pairs of equal score and name), each with its name for that sort.
+        let table: Vec<(&PairKey, &PairState)> = self.pairs.iter().collect();
+        let mut scored: Vec<(PairKey, BeaconScores, String)> = table
+            .par_iter()
+            .filter_map(|&(k, p)| {
                 let mut s = score(p, span, &self.options.score)?;
                 let sources = sources_per_dst.get(&k.dst).copied().unwrap_or(1);
                 apply_prevalence(&mut s, sources, hosts.len());
-                Some((*k, s))
+                let name = format!("{}|{}|{}", k.src, self.dst_name(k.dst), k.port);
+                Some((*k, s, name))
             })
             .collect();
-        let names: FxHashMap<PairKey, String> = scored
-            .iter()
-            .map(|(k, _)| (*k, format!("{}|{}|{}", k.src, self.dst_name(k.dst), k.port)))
-            .collect();
-        scored.sort_by(|a, b| {
-            b.1.score
-                .total_cmp(&a.1.score)
-                .then_with(|| names[&a.0].cmp(&names[&b.0]))
-        });
+        scored.par_sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then_with(|| a.2.cmp(&b.2)));
         let mut beacons = Vec::new();
         let mut findings = Vec::new();
-        for (i, (key, scores)) in scored.iter().take(self.options.top).enumerate() {
+        for (i, (key, scores, name)) in scored.iter().take(self.options.top).enumerate() {
             let Some(pair) = self.pairs.get(key) else {
                 continue;
             };
@@ -534,7 +542,7 @@ impl NetAnalysis {
             if scores.score >= self.options.finding_threshold
                 && findings.len() < self.options.max_findings
             {
-                findings.push(self.beacon_finding(&ranked, &names[key]));
+                findings.push(self.beacon_finding(&ranked, name));
             }
             beacons.push(ranked);
         }

@@ -233,7 +233,7 @@ impl PairState {
         }
         self.prev_file = loc.file;
         self.conns += 1;
-        let hour = ((ts / 3600.0).floor() as i64).rem_euclid(24) as usize;
+        let hour = (crate::timestamps::floor(ts / 3600.0) as i64).rem_euclid(24) as usize;
         self.hours[hour] = self.hours[hour].saturating_add(1);
         let day = crate::timestamps::day_of(ts);
         if self.last_day != Some(day) {

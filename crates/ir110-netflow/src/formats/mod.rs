@@ -12,6 +12,8 @@ use crate::flow::FlowRecord;
 use mapped_csv::{CsvColumns, CsvMapping};
 pub(crate) use zeek::FastFlow;
 use zeek::ZeekColumns;
+#[cfg(test)]
+pub(crate) use zeek::tabs_probe;
 
 /// A recognised flow-log layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
