@@ -323,6 +323,8 @@ struct Feed<R> {
     /// The Exchange layout after the blocks handed out so far.
     cols: Option<ExchangeColumns>,
     next_seq: u64,
+    /// Blocks applied (when threads share the feed).
+    applied: u64,
     end: bool,
     io_error: Option<std::io::Error>,
     spares: Vec<Vec<u8>>,
@@ -475,7 +477,7 @@ impl MailAnalysis {
                 }
             })
         } else {
-            self.ingest_with_year(reader, source, year)
+            self.ingest_with_year_shared(reader, source, year)
         })
     }
 
@@ -494,6 +496,40 @@ impl MailAnalysis {
         source: SourceRef,
         year: YearHint,
     ) -> FileSummary {
+        let (mut feed, mut state) = self.start_file(reader, source, year);
+        let workers = self.threads;
+        if workers <= 1 || !self.ingest_parallel(&mut feed, workers, &mut state) {
+            self.ingest_sequential(&mut feed, &mut state);
+        }
+        self.end_file(state, feed.io_error)
+    }
+
+    /// As [`ingest_with_year`](Self::ingest_with_year), with the reading done by the
+    /// parsing threads too (the reader can move between threads): this thread only applies.
+    fn ingest_with_year_shared<R: Read + Send>(
+        &mut self,
+        reader: R,
+        source: SourceRef,
+        year: YearHint,
+    ) -> FileSummary {
+        let (feed, mut state) = self.start_file(reader, source, year);
+        let workers = self.threads;
+        let feed = std::sync::Mutex::new(feed);
+        let parallel = workers > 1 && self.ingest_parallel_shared(&feed, workers, &mut state);
+        // A worker never panics while holding the feed; should one, the feed is still whole.
+        let mut feed = feed.into_inner().unwrap_or_else(|e| e.into_inner());
+        if !parallel {
+            self.ingest_sequential(&mut feed, &mut state);
+        }
+        self.end_file(state, feed.io_error)
+    }
+
+    fn start_file<R: Read>(
+        &self,
+        reader: R,
+        source: SourceRef,
+        year: YearHint,
+    ) -> (Feed<R>, FileState) {
         let clock = match year {
             YearHint::Given(y) => YearClock::new(y, self.options.local_utc_offset_secs),
             YearHint::LastWritten(t) => {
@@ -501,10 +537,10 @@ impl MailAnalysis {
                     .not_after_month(t.month())
             }
         };
-        let mut state = FileState {
+        let state = FileState {
             file_idx: self.files.len() as u32,
             summary: FileSummary {
-                source: source.clone(),
+                source,
                 format: None,
                 lines: 0,
                 events: 0,
@@ -513,34 +549,38 @@ impl MailAnalysis {
             saw_header: false,
             midnight: None,
         };
-        let mut feed = Feed {
+        let feed = Feed {
             reader,
             carry: Vec::new(),
             block_bytes: self.block_bytes,
             cols: None,
             next_seq: 0,
+            applied: 0,
             end: false,
             io_error: None,
             spares: Vec::new(),
             spare_items: Vec::new(),
         };
-        let workers = self.threads;
-        if workers <= 1 || !self.ingest_parallel(&mut feed, workers, &mut state) {
-            // One thread: read, parse and apply block after block.
-            while let Some(job) = feed.take_block() {
-                let out = parse_block(job.block, job.cols.as_ref(), job.items);
-                self.apply_block(&out, &mut state);
-                feed.give_back(out);
-            }
+        (feed, state)
+    }
+
+    /// One thread: read, parse and apply block after block.
+    fn ingest_sequential<R: Read>(&mut self, feed: &mut Feed<R>, state: &mut FileState) {
+        while let Some(job) = feed.take_block() {
+            let out = parse_block(job.block, job.cols.as_ref(), job.items);
+            self.apply_block(&out, state);
+            feed.give_back(out);
         }
-        let io_error = feed.io_error;
+    }
+
+    fn end_file(&mut self, state: FileState, io_error: Option<std::io::Error>) -> FileSummary {
         let mut summary = state.summary;
         if state.saw_header {
             summary.format = Some("exchange");
         }
         if let Some(e) = io_error {
             self.problems.push(Problem::new(
-                source.path.clone(),
+                summary.source.path.clone(),
                 ANALYZER_ID,
                 ProblemKind::Truncated,
                 format!("read stopped after line {}: {e}", summary.lines),
@@ -548,7 +588,7 @@ impl MailAnalysis {
         }
         if summary.format.is_none() {
             self.problems.push(Problem::new(
-                source.path.clone(),
+                summary.source.path.clone(),
                 ANALYZER_ID,
                 ProblemKind::Unsupported,
                 "no Postfix, sendmail or Exchange message-tracking records",
@@ -556,6 +596,78 @@ impl MailAnalysis {
         }
         self.files.push(summary.clone());
         summary
+    }
+
+    /// `workers` threads take blocks from the shared feed (reading them in turn) and parse
+    /// them; this thread applies them in file order. `false` when no thread could be
+    /// started (nothing was read then).
+    fn ingest_parallel_shared<R: Read + Send>(
+        &mut self,
+        feed: &std::sync::Mutex<Feed<R>>,
+        workers: usize,
+        state: &mut FileState,
+    ) -> bool {
+        // Blocks handed out but not yet applied: bounds memory whatever the thread speeds.
+        let window = 2 * workers as u64;
+        let ready = std::sync::Condvar::new();
+        let (out_tx, out_rx) = std::sync::mpsc::channel::<(u64, BlockOut)>();
+        std::thread::scope(|scope| {
+            let mut started = 0;
+            for _ in 0..workers {
+                let out_tx = out_tx.clone();
+                let ready = &ready;
+                let worker = move || {
+                    loop {
+                        let job = {
+                            let Ok(mut f) = feed.lock() else { return };
+                            while !f.end && f.next_seq >= f.applied + window {
+                                f = match ready.wait(f) {
+                                    Ok(f) => f,
+                                    Err(_) => return,
+                                };
+                            }
+                            f.take_block()
+                        };
+                        let Some(job) = job else {
+                            // The input ended: wake the others waiting for room.
+                            ready.notify_all();
+                            return;
+                        };
+                        let out = parse_block(job.block, job.cols.as_ref(), job.items);
+                        if out_tx.send((job.seq, out)).is_err() {
+                            return;
+                        }
+                    }
+                };
+                if std::thread::Builder::new()
+                    .name("ir110-mail-parse".into())
+                    .spawn_scoped(scope, worker)
+                    .is_ok()
+                {
+                    started += 1;
+                }
+            }
+            drop(out_tx);
+            if started == 0 {
+                return false;
+            }
+            // Blocks come back in any order; they are applied in file order.
+            let mut pending: std::collections::BTreeMap<u64, BlockOut> = Default::default();
+            let mut next = 0;
+            for (seq, out) in out_rx {
+                pending.insert(seq, out);
+                while let Some(out) = pending.remove(&next) {
+                    self.apply_block(&out, state);
+                    next += 1;
+                    if let Ok(mut f) = feed.lock() {
+                        f.applied = next;
+                        f.give_back(out);
+                    }
+                    ready.notify_all();
+                }
+            }
+            true
+        })
     }
 
     /// Reads blocks on this thread and hands them to `workers` parsing threads, applying the
@@ -1382,10 +1494,43 @@ mod reader_tests {
         serde_json::to_string(&a.finish()).unwrap_or_default()
     }
 
+    /// The same through a file, where the parsing threads read it themselves.
+    fn report_of_file(path: &std::path::Path, block_bytes: usize, threads: usize) -> String {
+        let mut a = MailAnalysis::new(MailOptions {
+            year: Some(2026),
+            reported_message_ids: vec!["<0DG001aB00007@pc0>".into(), "no@such".into()],
+            ..MailOptions::default()
+        });
+        a.block_bytes = block_bytes;
+        a.threads = threads;
+        let summary = a.ingest_path(path, SourceRef::file("mixed"));
+        assert!(summary.is_ok());
+        serde_json::to_string(&a.finish()).unwrap_or_default()
+    }
+
     #[test]
     fn blocks_and_threads_do_not_change_the_report() {
         let input = mixed_input();
         let whole = report(&input, 64 << 20, 1);
+        let dir = tempfile::tempdir().ok();
+        let path = dir.as_ref().map(|d| d.path().join("mixed.log"));
+        if let Some(p) = &path {
+            assert!(std::fs::write(p, &input).is_ok());
+            for (block, threads) in [(64 << 20, 1), (1, 2), (333, 3), (1 << 16, 2)] {
+                assert_eq!(
+                    report_of_file(p, block, threads),
+                    whole,
+                    "file {block} {threads}"
+                );
+            }
+            // Compressed: decompressed ahead on another thread.
+            use std::io::Write as _;
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            assert!(gz.write_all(&input).is_ok());
+            let gz_path = p.with_extension("log.gz");
+            assert!(std::fs::write(&gz_path, gz.finish().unwrap_or_default()).is_ok());
+            assert_eq!(report_of_file(&gz_path, 4096, 2), whole, "gzip");
+        }
         assert!(
             whole.contains("\"format\":\"exchange\""),
             "{}",
