@@ -6,7 +6,7 @@
 
 use std::net::IpAddr;
 
-use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde::Serialize;
 
 /// One request.
@@ -95,22 +95,28 @@ pub(crate) fn parse_combined(line: &str) -> Option<HttpRequest> {
 /// [`parse_combined`] without allocating: the view, the response bytes and the referer.
 #[cfg(test)]
 pub(crate) fn parse_combined_view(line: &str) -> Option<(RequestView<'_>, u64, &str)> {
-    let (v, bytes, referer) = parse_combined_parts(line)?;
+    let (v, bytes, referer) = parse_combined_parts(line, &mut ClfDates::default())?;
     Some((v, bytes.parse().unwrap_or(0), referer))
 }
 
 /// The view of a combined/common line, what the scan keeps of it (the response bytes and the
 /// referer are not needed there).
-pub(crate) fn parse_combined_request(line: &str) -> Option<RequestView<'_>> {
-    parse_combined_parts(line).map(|(v, _, _)| v)
+pub(crate) fn parse_combined_request<'a>(
+    line: &'a str,
+    dates: &mut ClfDates,
+) -> Option<RequestView<'a>> {
+    parse_combined_parts(line, dates).map(|(v, _, _)| v)
 }
 
 /// The fields of a combined/common line, split byte by byte: every step gives what the
-/// `str` splitting of [`tests::parse_combined_reference`] gives (test
+/// `str` splitting of `parse_combined_reference` in the tests gives (test
 /// `byte_split_matches_str_split`), without a `char` searcher per field (that was a tenth
 /// of the log path). The response bytes stay text (`""` when missing): only the report of a
 /// single line parses them.
-fn parse_combined_parts(line: &str) -> Option<(RequestView<'_>, &str, &str)> {
+fn parse_combined_parts<'a>(
+    line: &'a str,
+    dates: &mut ClfDates,
+) -> Option<(RequestView<'a>, &'a str, &'a str)> {
     let open = find_space_bracket(line.as_bytes())?;
     // `vhost:port host ident user` or `host ident user`: two or three spaces.
     let mut spaces = [0usize; 2];
@@ -133,7 +139,7 @@ fn parse_combined_parts(line: &str) -> Option<(RequestView<'_>, &str, &str)> {
     };
     let rest = &line[open + 2..];
     let close = memchr::memchr(b']', rest.as_bytes())?;
-    let ts = parse_clf_time(&rest[..close])?;
+    let ts = dates.parse(&rest[..close])?;
     let rest = trim_start(&rest[close + 1..]).strip_prefix('"')?;
     let (request, rest) = quoted(rest)?;
     let (method, target) = match memchr::memchr(b' ', request.as_bytes()) {
@@ -237,33 +243,67 @@ const MONTHS: [&[u8; 3]; 12] = [
 
 /// `10/Oct/2026:13:55:36 +0900`, by position: this runs once per line, and a format-string
 /// parser costs more than the rest of the line (see BENCHMARKS.md).
+#[cfg(test)]
 fn parse_clf_time(s: &str) -> Option<DateTime<Utc>> {
-    let b = s.as_bytes();
-    if b.len() != 26 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' || b[20] != b' ' {
-        return DateTime::<FixedOffset>::parse_from_str(s, "%d/%b/%Y:%H:%M:%S %z")
-            .ok()
-            .map(|t| t.with_timezone(&Utc));
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        let mut v = 0u32;
-        for &c in b.get(r)? {
-            if !c.is_ascii_digit() {
-                return None;
-            }
-            v = v * 10 + u32::from(c - b'0');
+    ClfDates::default().parse(s)
+}
+
+/// The day of the previous CLF time: consecutive lines share it, so the calendar work
+/// (month name, day and year digits, date validity) is done once per day and block.
+#[derive(Debug, Default)]
+pub(crate) struct ClfDates {
+    /// `dd/Mon/yyyy` of the last time parsed, and its date (`None`: not a date).
+    last: Option<([u8; 11], Option<NaiveDate>)>,
+}
+
+impl ClfDates {
+    /// As `parse_clf_time_reference` in the tests (test `clf_dates_match_the_reference`).
+    fn parse(&mut self, s: &str) -> Option<DateTime<Utc>> {
+        let b = s.as_bytes();
+        if b.len() != 26 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' || b[20] != b' ' {
+            return DateTime::<FixedOffset>::parse_from_str(s, "%d/%b/%Y:%H:%M:%S %z")
+                .ok()
+                .map(|t| t.with_timezone(&Utc));
         }
-        Some(v)
-    };
-    let month = MONTHS.iter().position(|m| &b[3..6] == m.as_slice())? as u32 + 1;
-    let date = chrono::NaiveDate::from_ymd_opt(num(7..11)? as i32, month, num(0..2)?)?;
-    let time = date.and_hms_opt(num(12..14)?, num(15..17)?, num(18..20)?)?;
-    let sign = match b[21] {
-        b'+' => 1,
-        b'-' => -1,
-        _ => return None,
-    };
-    let offset = sign * i64::from(num(22..24)? * 3600 + num(24..26)? * 60);
-    Some(time.and_utc() - chrono::Duration::seconds(offset))
+        let num = |r: std::ops::Range<usize>| -> Option<u32> {
+            let mut v = 0u32;
+            for &c in b.get(r)? {
+                if !c.is_ascii_digit() {
+                    return None;
+                }
+                v = v * 10 + u32::from(c - b'0');
+            }
+            Some(v)
+        };
+        let day: [u8; 11] = b[..11].try_into().ok()?;
+        let date = match self.last {
+            Some((d, date)) if d == day => date,
+            _ => {
+                let date = (|| {
+                    let month = MONTHS.iter().position(|m| &b[3..6] == m.as_slice())? as u32 + 1;
+                    NaiveDate::from_ymd_opt(num(7..11)? as i32, month, num(0..2)?)
+                })();
+                self.last = Some((day, date));
+                date
+            }
+        }?;
+        let (h, m, sec) = (num(12..14)?, num(15..17)?, num(18..20)?);
+        let time = date.and_hms_opt(h, m, sec)?;
+        let sign = match b[21] {
+            b'+' => 1,
+            b'-' => -1,
+            _ => return None,
+        };
+        let offset = sign * i64::from(num(22..24)? * 3600 + num(24..26)? * 60);
+        // Within the same UTC day (most lines): no date arithmetic.
+        let utc = i64::from(h * 3600 + m * 60 + sec) - offset;
+        if let Ok(secs) = u32::try_from(utc) {
+            if let Some(t) = NaiveTime::from_num_seconds_from_midnight_opt(secs, 0) {
+                return Some(NaiveDateTime::new(date, t).and_utc());
+            }
+        }
+        Some(time.and_utc() - chrono::Duration::seconds(offset))
+    }
 }
 
 /// Text up to the closing quote (backslash escapes honoured), and what follows.
@@ -314,6 +354,80 @@ pub(crate) fn parse_w3c(line: &str, fields: &[String]) -> Option<HttpRequest> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The CLF time parser before the per-day memo, kept as its specification.
+    pub(super) fn parse_clf_time_reference(s: &str) -> Option<DateTime<Utc>> {
+        let b = s.as_bytes();
+        if b.len() != 26 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' || b[20] != b' ' {
+            return DateTime::<FixedOffset>::parse_from_str(s, "%d/%b/%Y:%H:%M:%S %z")
+                .ok()
+                .map(|t| t.with_timezone(&Utc));
+        }
+        let num = |r: std::ops::Range<usize>| -> Option<u32> {
+            let mut v = 0u32;
+            for &c in b.get(r)? {
+                if !c.is_ascii_digit() {
+                    return None;
+                }
+                v = v * 10 + u32::from(c - b'0');
+            }
+            Some(v)
+        };
+        let month = MONTHS.iter().position(|m| &b[3..6] == m.as_slice())? as u32 + 1;
+        let date = chrono::NaiveDate::from_ymd_opt(num(7..11)? as i32, month, num(0..2)?)?;
+        let time = date.and_hms_opt(num(12..14)?, num(15..17)?, num(18..20)?)?;
+        let sign = match b[21] {
+            b'+' => 1,
+            b'-' => -1,
+            _ => return None,
+        };
+        let offset = sign * i64::from(num(22..24)? * 3600 + num(24..26)? * 60);
+        Some(time.and_utc() - chrono::Duration::seconds(offset))
+    }
+
+    /// Times across day, month, year and leap-day borders, with zones either side of UTC,
+    /// invalid dates and times, and mangled fields, parsed in one running memo: each gives
+    /// what the memo-less parser gives.
+    #[test]
+    fn clf_dates_match_the_reference() {
+        let mut times = Vec::new();
+        for day in [
+            "28/Feb/2024",
+            "29/Feb/2024",
+            "29/Feb/2026",
+            "31/Dec/2025",
+            "01/Jan/2026",
+            "31/Apr/2026",
+            "10/Oct/2026",
+            "10/oct/2026",
+            "00/Jan/2026",
+            "1x/Jan/2026",
+        ] {
+            for time in [
+                "00:00:00", "00:29:59", "01:30:00", "12:00:00", "22:59:59", "23:59:59", "24:00:00",
+                "23:60:00", "23:59:60", "2x:00:00",
+            ] {
+                for zone in [
+                    "+0000", "+0900", "-0130", "+1400", "-1200", "+0059", "+9999", "*0900", "+09x0",
+                ] {
+                    times.push(format!("{day}:{time} {zone}"));
+                }
+            }
+        }
+        times.extend(
+            [
+                "10/Oct/2026:13:55:36 +09:00",
+                "10/Oct/2026:13:55:36",
+                "",
+                "10/Oct/2026 13:55:36 +0900",
+            ]
+            .map(String::from),
+        );
+        let mut memo = ClfDates::default();
+        for t in times.iter().chain(times.iter().rev()) {
+            assert_eq!(memo.parse(t), parse_clf_time_reference(t), "{t}");
+        }
+    }
 
     /// The `str`-splitting parser the byte-wise one replaced, kept as its specification.
     pub(super) fn parse_combined_reference(line: &str) -> Option<(RequestView<'_>, u64, &str)> {

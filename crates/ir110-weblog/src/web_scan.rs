@@ -24,7 +24,7 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::access_log::{
-    AccessLayout, HttpRequest, RequestView, parse_combined_request, parse_w3c,
+    AccessLayout, ClfDates, HttpRequest, RequestView, parse_combined_request, parse_w3c,
 };
 use crate::attack_patterns::{AttackKind, KindSet, classify_target_in, is_scanner, percent_decode};
 use crate::baseline::{Baseline, BaselineDiff, relative, sha256_file};
@@ -340,10 +340,21 @@ impl ClientShards {
 
     /// The shard of a client name. Any fixed function works: results do not depend on it.
     fn shard_of(client: &str, shards: usize) -> usize {
-        use std::hash::{Hash, Hasher};
-        let mut h = rustc_hash::FxHasher::default();
-        client.hash(&mut h);
-        ((h.finish() >> 32) as usize) % shards.max(1)
+        Self::shard_of_key(pack_name(client).unwrap_or(LONG_NAME), client, shards)
+    }
+
+    /// [`shard_of`](Self::shard_of) given the name's key (a packed name is mixed in one
+    /// multiplication rather than hashed byte by byte).
+    fn shard_of_key(key: u128, client: &str, shards: usize) -> usize {
+        let h = if key == LONG_NAME {
+            use std::hash::{Hash, Hasher};
+            let mut h = rustc_hash::FxHasher::default();
+            client.hash(&mut h);
+            h.finish()
+        } else {
+            ((key as u64) ^ ((key >> 64) as u64)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        };
+        ((h >> 32) as usize) % shards.max(1)
     }
 
     fn get(&self, client: &str) -> Option<&ClientState> {
@@ -500,12 +511,11 @@ impl<'a> BlockLines<'a> {
         if let Some((v, kinds)) = request {
             self.requests += 1;
             let shards = self.by_shard.len();
-            if let Some(list) = self
-                .by_shard
-                .get_mut(ClientShards::shard_of(v.client, shards))
-            {
+            let key = pack_name(v.client).unwrap_or(LONG_NAME);
+            let shard = ClientShards::shard_of_key(key, v.client, shards);
+            if let Some(list) = self.by_shard.get_mut(shard) {
                 list.push(ClientReq {
-                    key: pack_name(v.client).unwrap_or(LONG_NAME),
+                    key,
                     ts: v.ts,
                     line: i,
                     status: v.status,
@@ -568,6 +578,7 @@ struct LineCache<'a> {
     targets: FxHashMap<(&'a str, &'a str), KindSet>,
     /// The previous line's: a client's requests come in runs with one agent.
     last_agent: Option<(&'a str, bool)>,
+    dates: ClfDates,
 }
 
 /// Entries per block and map: bounds the memory a block of all-distinct lines can take.
@@ -703,9 +714,16 @@ fn parse_line<'a>(
     cache: &mut LineCache<'a>,
     target: &mut String,
 ) -> LineOut<'a> {
-    let line = text
-        .trim_end_matches(['\n', '\r'])
-        .trim_start_matches('\u{feff}');
+    // `trim_end_matches(['\n', '\r'])` then `trim_start_matches('\u{feff}')`, on bytes.
+    let b = text.as_bytes();
+    let mut end = b.len();
+    while end > 0 && matches!(b[end - 1], b'\n' | b'\r') {
+        end -= 1;
+    }
+    let mut line = &text[..end];
+    while let Some(rest) = line.strip_prefix('\u{feff}') {
+        line = rest;
+    }
     if line.is_empty() {
         return LineOut::Skip;
     }
@@ -728,7 +746,7 @@ fn parse_line<'a>(
             }
             None => LineOut::Bad,
         },
-        _ => match parse_combined_request(line) {
+        _ => match parse_combined_request(line, &mut cache.dates) {
             Some(v) => {
                 if layout.is_none() {
                     *layout = Some(AccessLayout::Combined);
@@ -2163,7 +2181,7 @@ mod block_tests {
         ];
         let mut targets: Vec<(&str, &str, &str)> = demo
             .lines()
-            .filter_map(crate::access_log::parse_combined_request)
+            .filter_map(|l| crate::access_log::parse_combined_request(l, &mut ClfDates::default()))
             .map(|v| (v.path, v.query, v.user_agent))
             .collect();
         for _ in 0..3 {
