@@ -91,7 +91,12 @@ fn is_qid(s: &str) -> bool {
 pub(crate) fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     let pos = match overlap_shift(key.as_bytes()) {
         Shift::Several => field_scan(text, key)?,
-        shift => field_by_equals(text.as_bytes(), key.as_bytes(), shift)?,
+        shift => field_by_equals(
+            text.as_bytes(),
+            key.as_bytes(),
+            shift,
+            memchr::memchr_iter(b'=', text.as_bytes()),
+        )?,
     };
     Some(field_value(&text[pos + key.len() + 1..]))
 }
@@ -117,21 +122,87 @@ enum Shift {
     Several,
 }
 
-fn overlap_shift(key: &[u8]) -> Shift {
+const fn overlap_shift(key: &[u8]) -> Shift {
     let n = key.len();
     if n == 0 {
         return Shift::Several;
     }
     let mut found = Shift::None;
-    for d in 1..n {
-        if same(&key[..n - d], &key[d..]) {
+    let mut d = 1;
+    while d < n {
+        // Does the prefix of length n - d equal the suffix of that length?
+        let mut i = 0;
+        while i < n - d && key[i] == key[d + i] {
+            i += 1;
+        }
+        if i == n - d {
             found = match found {
                 Shift::None => Shift::One(d),
                 _ => return Shift::Several,
             };
         }
+        d += 1;
     }
     found
+}
+
+/// A key with its overlap worked out once (at compile time for the keys here).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Key {
+    name: &'static str,
+    shift: Shift,
+}
+
+impl Key {
+    pub(crate) const fn new(name: &'static str) -> Self {
+        Key {
+            name,
+            shift: overlap_shift(name.as_bytes()),
+        }
+    }
+}
+
+/// The `=` signs of a `k=v` list, found once for several [`field`] look-ups.
+pub(crate) struct Fields<'a> {
+    text: &'a str,
+    eqs: [u16; 32],
+    n: usize,
+    /// All `=` signs are in `eqs` (else look-ups fall back to [`field`]).
+    complete: bool,
+}
+
+impl<'a> Fields<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        let mut f = Fields {
+            text,
+            eqs: [0; 32],
+            n: 0,
+            complete: text.len() <= usize::from(u16::MAX),
+        };
+        if f.complete {
+            for (i, &b) in text.as_bytes().iter().enumerate() {
+                if b == b'=' {
+                    if f.n == f.eqs.len() {
+                        f.complete = false;
+                        break;
+                    }
+                    f.eqs[f.n] = i as u16;
+                    f.n += 1;
+                }
+            }
+        }
+        f
+    }
+
+    /// [`field`]`(text, key)`.
+    pub(crate) fn get(&self, key: Key) -> Option<&'a str> {
+        if !self.complete || key.shift == Shift::Several {
+            return field(self.text, key.name);
+        }
+        let eqs = self.eqs[..self.n].iter().map(|&e| usize::from(e));
+        let pos = field_by_equals(self.text.as_bytes(), key.name.as_bytes(), key.shift, eqs)?;
+        Some(field_value(&self.text[pos + key.name.len() + 1..]))
+    }
 }
 
 /// The scan as written (position of the key in `text`).
@@ -170,9 +241,14 @@ fn same_at(text: &[u8], at: usize, key: &[u8]) -> bool {
 }
 
 /// [`field_scan`] from the `=` signs, for a key with at most one overlap distance.
-fn field_by_equals(text: &[u8], key: &[u8], shift: Shift) -> Option<usize> {
+fn field_by_equals(
+    text: &[u8],
+    key: &[u8],
+    shift: Shift,
+    equals: impl Iterator<Item = usize>,
+) -> Option<usize> {
     let n = key.len();
-    for eq in memchr::memchr_iter(b'=', text) {
+    for eq in equals {
         let Some(pos) = eq.checked_sub(n) else {
             continue;
         };
@@ -216,10 +292,13 @@ fn host_ip_ref(s: &str) -> (&str, Option<IpAddr>) {
     match s.find('[') {
         Some(open) => {
             let name = s[..open].trim();
-            let ip = s[open + 1..]
-                .split(']')
-                .next()
-                .and_then(|v| v.trim_start_matches("IPv6:").parse().ok());
+            let ip = s[open + 1..].split(']').next().and_then(|mut v| {
+                // `trim_start_matches("IPv6:")` without a substring searcher.
+                while let Some(r) = v.strip_prefix("IPv6:") {
+                    v = r;
+                }
+                v.parse().ok()
+            });
             (name, ip)
         }
         None => (s.trim(), None),
@@ -424,43 +503,56 @@ pub(crate) fn parse_postfix_ref<'a>(
     if !is_qid(qid) {
         return None;
     }
-    let daemon = program.rsplit('/').next().unwrap_or(program);
-    let event = if let Some(client) = field(rest, "client").filter(|_| rest.starts_with("client="))
-    {
-        let (name, ip) = host_ip_ref(client);
+    // `rsplit('/').next()`, without a reverse character search.
+    let daemon = match program.bytes().rposition(|b| b == b'/') {
+        Some(slash) => &program[slash + 1..],
+        None => program,
+    };
+    const SASL_USERNAME: Key = Key::new("sasl_username");
+    const FROM: Key = Key::new("from");
+    const SIZE: Key = Key::new("size");
+    const NRCPT: Key = Key::new("nrcpt");
+    const RELAY: Key = Key::new("relay");
+    const STATUS: Key = Key::new("status");
+    const DSN: Key = Key::new("dsn");
+    // `field(rest, k)` where `rest` starts with `k=` is the value right there.
+    let event = if let Some(client) = rest.strip_prefix("client=") {
+        let (name, ip) = host_ip_ref(field_value(client));
         PostfixEvent::Client {
             ip,
             name,
-            sasl: field(rest, "sasl_username"),
+            sasl: Fields::new(rest).get(SASL_USERNAME),
         }
     } else if daemon == "pickup" {
         PostfixEvent::Pickup {
-            sender: field(rest, "from"),
+            sender: Fields::new(rest).get(FROM),
         }
     } else if let Some(id) = rest.strip_prefix("message-id=") {
         PostfixEvent::MessageId(id.trim().trim_start_matches('<').trim_end_matches('>'))
     } else if let Some(h) = header_from_value(rest) {
         let value = h.split(" from ").next().unwrap_or(h);
         PostfixEvent::HeaderFrom(address_in_ref(value)?)
-    } else if rest.starts_with("from=") {
+    } else if let Some(from) = rest.strip_prefix("from=") {
+        let f = Fields::new(rest);
         PostfixEvent::From {
-            from: field(rest, "from").unwrap_or(""),
-            size: field(rest, "size").and_then(|v| v.parse().ok()),
-            nrcpt: field(rest, "nrcpt").and_then(|v| v.parse().ok()),
+            from: field_value(from),
+            size: f.get(SIZE).and_then(|v| v.parse().ok()),
+            nrcpt: f.get(NRCPT).and_then(|v| v.parse().ok()),
         }
-    } else if rest.starts_with("to=") {
-        let relay = field(rest, "relay").unwrap_or("");
-        let status = status_of(field(rest, "status")?);
+    } else if let Some(to) = rest.strip_prefix("to=") {
+        let f = Fields::new(rest);
+        let relay = f.get(RELAY).unwrap_or("");
+        let status = status_of(f.get(STATUS)?);
         let local =
             local_relay(relay) || daemon == "local" || daemon == "virtual" || daemon == "lmtp";
         PostfixEvent::To {
-            to: field(rest, "to")?,
+            to: field_value(to),
             status: if local && status == RecipientStatus::Sent {
                 RecipientStatus::Delivered
             } else {
                 status
             },
-            dsn: field(rest, "dsn"),
+            dsn: f.get(DSN),
             local,
         }
     } else if let Some(new) = rest.strip_prefix("sender non-delivery notification: ") {
@@ -759,6 +851,11 @@ mod fast_path_tests {
             for key in keys {
                 let want = field_reference(&text, key);
                 assert_eq!(field(&text, key), want, "{text:?} {key:?}");
+                assert_eq!(
+                    Fields::new(&text).get(Key::new(key)),
+                    want,
+                    "{text:?} {key:?}"
+                );
                 found += usize::from(want.is_some());
             }
         }
@@ -769,9 +866,17 @@ mod fast_path_tests {
             "statustatus=1 status=2",
             "sstatus=1",
             " ,;status=<a>>,",
+            &"a=1, ".repeat(40),
+            &format!("{}status=9", "x=, ".repeat(33)),
         ] {
             for key in keys {
                 assert_eq!(field(line, key), field_reference(line, key), "{line} {key}");
+                let fields = Fields::new(line);
+                assert_eq!(
+                    fields.get(Key::new(key)),
+                    field_reference(line, key),
+                    "{line}"
+                );
             }
         }
     }
@@ -787,6 +892,141 @@ mod fast_path_tests {
             assert_eq!(local_relay(&s), local_relay_reference(&s), "{s:?}");
             assert_eq!(status_of(&s), status_reference(&s), "{s:?}");
         }
+    }
+
+    /// `parse_postfix` as it was before the borrowed parser (the reference).
+    fn parse_postfix_reference(program: &str, message: &str) -> Option<(String, MtaEvent)> {
+        let field = field_reference;
+        let host_ip = |s: &str| -> (String, Option<IpAddr>) {
+            match s.find('[') {
+                Some(open) => {
+                    let name = s[..open].trim().to_owned();
+                    let ip = s[open + 1..]
+                        .split(']')
+                        .next()
+                        .and_then(|v| v.trim_start_matches("IPv6:").parse().ok());
+                    (name, ip)
+                }
+                None => (s.trim().to_owned(), None),
+            }
+        };
+        let address_in = |value: &str| -> Option<String> {
+            let v = match (value.rfind('<'), value.rfind('>')) {
+                (Some(a), Some(b)) if b > a => &value[a + 1..b],
+                _ => value.split_whitespace().find(|w| w.contains('@'))?,
+            };
+            let v = v.trim().trim_matches(['"', ';', ',']);
+            v.contains('@').then(|| v.to_ascii_lowercase())
+        };
+        let (qid, rest) = message.split_once(": ")?;
+        if !is_qid(qid) {
+            return None;
+        }
+        let daemon = program.rsplit('/').next().unwrap_or(program);
+        let event =
+            if let Some(client) = field(rest, "client").filter(|_| rest.starts_with("client=")) {
+                let (name, ip) = host_ip(client);
+                MtaEvent::Client {
+                    ip,
+                    name,
+                    sasl: field(rest, "sasl_username").map(str::to_owned),
+                }
+            } else if daemon == "pickup" {
+                MtaEvent::Pickup {
+                    sender: field(rest, "from").map(str::to_ascii_lowercase),
+                }
+            } else if let Some(id) = rest.strip_prefix("message-id=") {
+                MtaEvent::MessageId(
+                    id.trim()
+                        .trim_start_matches('<')
+                        .trim_end_matches('>')
+                        .to_owned(),
+                )
+            } else if let Some(h) = rest
+                .split_once("header From: ")
+                .or_else(|| rest.split_once("header from: "))
+            {
+                let value = h.1.split(" from ").next().unwrap_or(h.1);
+                MtaEvent::HeaderFrom(address_in(value)?)
+            } else if rest.starts_with("from=") {
+                MtaEvent::From {
+                    from: field(rest, "from").unwrap_or("").to_ascii_lowercase(),
+                    size: field(rest, "size").and_then(|v| v.parse().ok()),
+                    nrcpt: field(rest, "nrcpt").and_then(|v| v.parse().ok()),
+                }
+            } else if rest.starts_with("to=") {
+                let relay = field(rest, "relay").unwrap_or("");
+                let status = status_reference(field(rest, "status")?);
+                let local = local_relay_reference(relay)
+                    || daemon == "local"
+                    || daemon == "virtual"
+                    || daemon == "lmtp";
+                MtaEvent::To {
+                    to: field(rest, "to")?.to_ascii_lowercase(),
+                    status: if local && status == RecipientStatus::Sent {
+                        RecipientStatus::Delivered
+                    } else {
+                        status
+                    },
+                    dsn: field(rest, "dsn").map(str::to_owned),
+                    local,
+                }
+            } else if let Some(new) = rest.strip_prefix("sender non-delivery notification: ") {
+                MtaEvent::BounceCreated {
+                    new_qid: new.trim().to_owned(),
+                }
+            } else if rest.trim() == "removed" {
+                MtaEvent::Removed
+            } else {
+                return None;
+            };
+        Some((qid.to_owned(), event))
+    }
+
+    #[test]
+    fn the_borrowed_postfix_parser_reads_as_the_previous_one() {
+        let messages = [
+            "4F2A21234: client=unknown[198.51.100.7], sasl_method=LOGIN, sasl_username=Tanaka@Example.co.jp",
+            "4F2A21234: client=h [IPv6:2001:db8::1], sasl_username=x",
+            "4F2A21234: to=<A@Gmail.com>, relay=gmail-smtp-in.l.google.com[142.250.1.1]:25, delay=1.2, dsn=5.1.1, status=bounced (550)",
+            "4F2A21234: to=<a@b>, relay=Dovecot, status=SENT",
+            "4F2A21234: to=<a@b>, relay=local, dsn=2.0.0, status=sent (delivered)",
+            "4F2A21234: from=<Sato@Example.co.jp>, size=3010, nrcpt=1 (queue active)",
+            "4F2A21234: from=<>, size=x, nrcpt=",
+            "4F2A21234: info: header From: \"T\" <CEO@example.co.jp> from unknown[1.2.3.4]; from=<t@e> to=<a@b>",
+            "4F2A21234: info: header from: ceo@x.jp from y",
+            "4F2A21234: message-id=< <id@x> >",
+            "4F2A21234: sender non-delivery notification: 4F2A25678 ",
+            "4F2A21234:  removed ",
+            "4F2A21234: uid=0 from=<Root@Host>",
+            "4F2A: removed",
+            "connect from unknown[1.2.3.4]",
+        ];
+        let alphabet = [
+            "=", ",", " ", "<", ">", "[", "]", ":", "é", "s", "to", "from", "status", "x",
+        ];
+        let mut lines: Vec<String> = messages.iter().map(|m| (*m).to_owned()).collect();
+        for (i, noise) in strings(&alphabet, 6_000, 4).into_iter().enumerate() {
+            let m = messages[i % messages.len()];
+            let at = (i * 7) % m.len();
+            if m.is_char_boundary(at) {
+                lines.push(format!("{}{noise}{}", &m[..at], &m[at..]));
+            }
+        }
+        let mut parsed = 0;
+        for program in [
+            "postfix/smtpd",
+            "postfix/pickup",
+            "postfix/virtual",
+            "postfix/smtp",
+        ] {
+            for m in &lines {
+                let want = parse_postfix_reference(program, m);
+                assert_eq!(parse_postfix(program, m), want, "{program} {m:?}");
+                parsed += usize::from(want.is_some());
+            }
+        }
+        assert!(parsed > 10_000, "{parsed}");
     }
 
     #[test]
