@@ -295,11 +295,21 @@ impl ClfDates {
             _ => return None,
         };
         let offset = sign * i64::from(num(22..24)? * 3600 + num(24..26)? * 60);
-        // Within the same UTC day (most lines): no date arithmetic.
+        // Within the same UTC day or the one either side (every zone of today's world): the
+        // date moves by a day at most, no general date arithmetic.
         let utc = i64::from(h * 3600 + m * 60 + sec) - offset;
-        if let Ok(secs) = u32::try_from(utc) {
-            if let Some(t) = NaiveTime::from_num_seconds_from_midnight_opt(secs, 0) {
-                return Some(NaiveDateTime::new(date, t).and_utc());
+        let shifted = match utc {
+            0..86_400 => Some((date, utc)),
+            -86_400..0 => date.pred_opt().map(|d| (d, utc + 86_400)),
+            86_400..172_800 => date.succ_opt().map(|d| (d, utc - 86_400)),
+            _ => None,
+        };
+        if let Some((day, secs)) = shifted {
+            let t = u32::try_from(secs)
+                .ok()
+                .and_then(|s| NaiveTime::from_num_seconds_from_midnight_opt(s, 0));
+            if let Some(t) = t {
+                return Some(NaiveDateTime::new(day, t).and_utc());
             }
         }
         Some(time.and_utc() - chrono::Duration::seconds(offset))
@@ -401,6 +411,8 @@ mod tests {
             "10/Oct/2026",
             "10/oct/2026",
             "00/Jan/2026",
+            "01/Jan/0000",
+            "31/Dec/9999",
             "1x/Jan/2026",
         ] {
             for time in [
@@ -408,7 +420,8 @@ mod tests {
                 "23:60:00", "23:59:60", "2x:00:00",
             ] {
                 for zone in [
-                    "+0000", "+0900", "-0130", "+1400", "-1200", "+0059", "+9999", "*0900", "+09x0",
+                    "+0000", "+0900", "-0130", "+1400", "-1200", "+0059", "+2359", "-2359",
+                    "+2400", "+9999", "-9999", "*0900", "+09x0",
                 ] {
                     times.push(format!("{day}:{time} {zone}"));
                 }

@@ -250,6 +250,8 @@ struct ClientTable {
     long: FxHashMap<Box<str>, u32>,
     names: String,
     states: Vec<((usize, usize), ClientState)>,
+    /// The packed key and index of the last client applied.
+    last: Option<(u128, usize)>,
 }
 
 /// The key of a name longer than [`pack_name`] packs (never a packed name: those carry a
@@ -776,7 +778,12 @@ fn observe_client<'v>(
         loc,
     };
     let long = if r.key == LONG_NAME { view() } else { None };
-    let i = match clients.find(r.key, long.map(|v| v.client)) {
+    // A client's requests come in runs: the previous request's client skips the lookup.
+    let known = match clients.last {
+        Some((key, i)) if key == r.key => Some(i),
+        _ => clients.find(r.key, long.map(|v| v.client)),
+    };
+    let i = match known {
         Some(i) => i,
         None => {
             let Some(v) = view() else { return };
@@ -790,6 +797,9 @@ fn observe_client<'v>(
             clients.insert(r.key, v.client, state)
         }
     };
+    if r.key != LONG_NAME {
+        clients.last = Some((r.key, i));
+    }
     let Some((_, state)) = clients.states.get_mut(i) else {
         return;
     };
