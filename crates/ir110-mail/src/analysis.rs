@@ -803,18 +803,18 @@ impl MailAnalysis {
 
     /// The sending account of an outbound message, if it is ours to judge.
     fn account_of(m: &JoinedMessage) -> Option<&str> {
-        if let Some(s) = &m.sasl_username {
+        if let Some(s) = m.sasl_username() {
             return Some(s);
         }
-        let from = m.envelope_from.as_deref().filter(|f| !f.is_empty())?;
+        let from = m.envelope_from().filter(|f| !f.is_empty())?;
         let trusted = m.local_submission || m.client_ip.is_some_and(is_internal);
         trusted.then_some(from)
     }
 
     fn absorb(&mut self, m: &JoinedMessage) {
         self.messages += 1;
-        if let Some(id) = &m.message_id {
-            if let Some(slot) = self.reported.get_mut(&**id) {
+        if let Some(id) = m.message_id() {
+            if let Some(slot) = self.reported.get_mut(id) {
                 if slot.is_none() {
                     // Evidence is resolved at finish (file table complete).
                     *slot = Some(ReportedMessage {
@@ -830,14 +830,15 @@ impl MailAnalysis {
                 }
             }
         }
-        let outbound = || m.recipients.iter().filter(|r| !r.local);
-        let bounce = m.envelope_from.as_deref() == Some("");
+        let outbound = || m.recipients().filter(|r| !r.local);
+        let bounce = m.envelope_from() == Some("");
         // Backscatter: a bounce from another server to one of our mailboxes.
-        if bounce && m.client_ip.is_some_and(|ip| !is_internal(ip)) && m.sasl_username.is_none() {
-            for r in m.recipients.iter().filter(|r| r.local) {
-                let b = match self.backscatter.get_mut(&*r.address) {
+        if bounce && m.client_ip.is_some_and(|ip| !is_internal(ip)) && m.sasl_username().is_none() {
+            for r in m.recipients().filter(|r| r.local) {
+                let address = m.text(r.address);
+                let b = match self.backscatter.get_mut(address) {
                     Some(b) => b,
-                    None => self.backscatter.entry(r.address.to_string()).or_default(),
+                    None => self.backscatter.entry(address.to_owned()).or_default(),
                 };
                 b.count += 1;
                 b.first = Some(b.first.map_or(m.first_seen, |t| t.min(m.first_seen)));
@@ -852,7 +853,7 @@ impl MailAnalysis {
         if outbound_count == 0 || bounce {
             return;
         }
-        if let Some(from) = m.envelope_from.as_deref().filter(|f| !f.is_empty()) {
+        if let Some(from) = m.envelope_from().filter(|f| !f.is_empty()) {
             match self.sent_as.get_mut(from) {
                 Some(n) => *n += 1,
                 None => {
@@ -874,7 +875,7 @@ impl MailAnalysis {
         let first_hour = stats.first.map_or(hour, hour_of);
         let mut new_domains = 0;
         for r in outbound() {
-            if let Some(d) = domain_of(&r.address) {
+            if let Some(d) = domain_of(m.text(r.address)) {
                 if !stats.domains.contains_key(d) {
                     stats.domains.insert(d.to_owned(), hour);
                     // Domains in the account's first day are its habits, not news.
@@ -913,20 +914,18 @@ impl MailAnalysis {
             c.count += 1;
         }
         // Mismatched senders: login vs envelope, envelope vs header.
-        let env = m.envelope_from.as_deref().unwrap_or_default();
+        let env = m.envelope_from().unwrap_or_default();
         let login_mismatch = m
-            .sasl_username
-            .as_deref()
+            .sasl_username()
             .is_some_and(|s| s.contains('@') && s != env);
         let header_mismatch = m
-            .header_from
-            .as_deref()
+            .header_from()
             .is_some_and(|h| domain_of(h) != domain_of(env));
         if login_mismatch || header_mismatch {
             stats.mismatches += 1;
             if stats.mismatch_example.is_none() {
                 let shown = if header_mismatch {
-                    m.header_from.as_deref().unwrap_or_default()
+                    m.header_from().unwrap_or_default()
                 } else {
                     env
                 };

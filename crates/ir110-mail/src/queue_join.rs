@@ -110,29 +110,36 @@ pub struct MailMessage {
     last_seen: DateTime<Utc>,
 }
 
+/// A piece of a message's texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TextRange(u32, u32);
+
 /// One recipient as the join keeps it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct JoinedRecipient {
-    /// Lower case.
-    pub(crate) address: Box<str>,
+    /// Lower case, in the message's texts.
+    pub(crate) address: TextRange,
     pub(crate) status: RecipientStatus,
     pub(crate) local: bool,
 }
 
 /// What the per-account analysis needs of one message (the parts of a [`MailMessage`] it
-/// reads), with addresses lower case.
+/// reads), with addresses lower case. Its texts share one buffer, and the first recipient
+/// is kept inline: most messages cost one allocation.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct JoinedMessage {
     pub(crate) first_seen: DateTime<Utc>,
     pub(crate) last_seen: DateTime<Utc>,
     pub(crate) client_ip: Option<IpAddr>,
-    pub(crate) sasl_username: Option<Box<str>>,
+    texts: String,
+    sasl_username: Option<TextRange>,
     pub(crate) local_submission: bool,
-    pub(crate) envelope_from: Option<Box<str>>,
-    pub(crate) header_from: Option<Box<str>>,
+    envelope_from: Option<TextRange>,
+    header_from: Option<TextRange>,
     /// Kept only when reported Message-IDs are looked up.
-    pub(crate) message_id: Option<Box<str>>,
-    pub(crate) recipients: Vec<JoinedRecipient>,
+    message_id: Option<TextRange>,
+    first_recipient: Option<JoinedRecipient>,
+    more_recipients: Vec<JoinedRecipient>,
     pub(crate) first_loc: Loc,
     pub(crate) client_loc: Option<Loc>,
     pub(crate) first_bounce_loc: Option<Loc>,
@@ -144,33 +151,146 @@ impl JoinedMessage {
             first_seen: ts,
             last_seen: ts,
             client_ip: None,
+            texts: String::new(),
             sasl_username: None,
             local_submission: false,
             envelope_from: None,
             header_from: None,
             message_id: None,
-            recipients: Vec::new(),
+            first_recipient: None,
+            more_recipients: Vec::new(),
             first_loc: loc,
             client_loc: None,
             first_bounce_loc: None,
         }
     }
-}
 
-fn lower(s: &str) -> Box<str> {
-    if s.bytes().any(|b| b.is_ascii_uppercase()) {
-        s.to_ascii_lowercase().into_boxed_str()
-    } else {
-        s.into()
+    /// Keeps `s` (lower-cased when `lower`) in the message's texts.
+    fn keep(&mut self, s: &str, lower: bool) -> TextRange {
+        if self.texts.capacity() == 0 {
+            self.texts.reserve(96);
+        }
+        let start = self.texts.len();
+        self.texts.push_str(s);
+        if lower {
+            self.texts[start..].make_ascii_lowercase();
+        }
+        TextRange(start as u32, self.texts.len() as u32)
+    }
+
+    /// The text of a range.
+    pub(crate) fn text(&self, r: TextRange) -> &str {
+        self.texts
+            .get(r.0 as usize..r.1 as usize)
+            .unwrap_or_default()
+    }
+
+    fn opt(&self, r: Option<TextRange>) -> Option<&str> {
+        r.map(|r| self.text(r))
+    }
+
+    pub(crate) fn sasl_username(&self) -> Option<&str> {
+        self.opt(self.sasl_username)
+    }
+
+    pub(crate) fn envelope_from(&self) -> Option<&str> {
+        self.opt(self.envelope_from)
+    }
+
+    pub(crate) fn header_from(&self) -> Option<&str> {
+        self.opt(self.header_from)
+    }
+
+    pub(crate) fn message_id(&self) -> Option<&str> {
+        self.opt(self.message_id)
+    }
+
+    /// Recipients in the order first logged.
+    pub(crate) fn recipients(&self) -> impl Iterator<Item = &JoinedRecipient> + Clone {
+        self.first_recipient
+            .iter()
+            .chain(self.more_recipients.iter())
+    }
+
+    fn recipient_mut(&mut self, to: &str) -> Option<&mut JoinedRecipient> {
+        let texts = &self.texts;
+        let same = |r: &JoinedRecipient| {
+            texts
+                .get(r.address.0 as usize..r.address.1 as usize)
+                .is_some_and(|a| a.eq_ignore_ascii_case(to))
+        };
+        match &mut self.first_recipient {
+            Some(r) if same(r) => Some(r),
+            _ => self.more_recipients.iter_mut().find(|r| same(r)),
+        }
+    }
+
+    fn push_recipient(&mut self, r: JoinedRecipient) {
+        if self.first_recipient.is_none() {
+            self.first_recipient = Some(r);
+        } else {
+            self.more_recipients.push(r);
+        }
     }
 }
+
+/// A queue id as the key of the table: inline when short (every Postfix and sendmail id),
+/// hashed and compared as the string, so the table behaves as one keyed by `String`.
+#[derive(Debug, Clone)]
+enum QueueId {
+    Inline(u8, [u8; 23]),
+    Heap(Box<str>),
+}
+
+impl QueueId {
+    fn new(s: &str) -> Self {
+        let b = s.as_bytes();
+        if b.len() <= 23 {
+            let mut buf = [0; 23];
+            buf[..b.len()].copy_from_slice(b);
+            QueueId::Inline(b.len() as u8, buf)
+        } else {
+            QueueId::Heap(s.into())
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // The bytes were a `str`.
+            QueueId::Inline(n, buf) => {
+                std::str::from_utf8(&buf[..usize::from(*n)]).unwrap_or_default()
+            }
+            QueueId::Heap(s) => s,
+        }
+    }
+}
+
+impl std::borrow::Borrow<str> for QueueId {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::hash::Hash for QueueId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl PartialEq for QueueId {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for QueueId {}
 
 /// The table of messages in flight, keyed by queue id. The table is operated exactly as a
 /// `FxHashMap<String, _>` with `entry(qid)` per event and `remove` on `removed` would be, so
 /// that the idle sweep hands out messages in the same order whatever the input layout.
 #[derive(Debug, Default)]
 pub(crate) struct QueueJoiner {
-    open: FxHashMap<String, JoinedMessage>,
+    open: FxHashMap<QueueId, JoinedMessage>,
     latest: Option<DateTime<Utc>>,
     since_sweep: u64,
     /// Keep Message-IDs (only needed to look up reported ones).
@@ -206,7 +326,7 @@ impl QueueJoiner {
             Some(m) => m,
             None => self
                 .open
-                .entry(qid.to_owned())
+                .entry(QueueId::new(qid))
                 .or_insert_with(|| JoinedMessage::new(ts, loc)),
         };
         m.last_seen = m.last_seen.max(ts);
@@ -214,29 +334,28 @@ impl QueueJoiner {
             JoinEvent::Client { ip, sasl } => {
                 m.client_ip = ip;
                 if let Some(s) = sasl {
-                    m.sasl_username = Some(lower(s));
+                    m.sasl_username = Some(m.keep(s, true));
                 }
                 m.client_loc = Some(loc);
             }
             JoinEvent::Pickup { sender } => {
                 m.local_submission = true;
                 if m.envelope_from.is_none() {
-                    m.envelope_from = sender.map(lower);
+                    m.envelope_from = sender.map(|s| m.keep(s, true));
                 }
             }
             JoinEvent::MessageId(id) => {
                 if self.keep_message_ids {
-                    m.message_id = Some(id.into());
+                    m.message_id = Some(m.keep(id, false));
                 }
             }
-            JoinEvent::HeaderFrom(f) => m.header_from = Some(lower(f)),
+            JoinEvent::HeaderFrom(f) => m.header_from = Some(m.keep(f, true)),
             JoinEvent::From { from } => {
-                // The same text as before is kept without a new allocation.
-                if m.envelope_from
-                    .as_deref()
+                // The same text as before is kept as it is.
+                if m.envelope_from()
                     .is_none_or(|e| !e.eq_ignore_ascii_case(from))
                 {
-                    m.envelope_from = Some(lower(from));
+                    m.envelope_from = Some(m.keep(from, true));
                 }
             }
             JoinEvent::To { to, status, local } => {
@@ -244,17 +363,16 @@ impl QueueJoiner {
                     m.first_bounce_loc = Some(loc);
                 }
                 // A deferred recipient is logged again when finally sent or bounced.
-                match m
-                    .recipients
-                    .iter_mut()
-                    .find(|r| r.address.eq_ignore_ascii_case(to))
-                {
+                match m.recipient_mut(to) {
                     Some(r) => r.status = status,
-                    None => m.recipients.push(JoinedRecipient {
-                        address: lower(to),
-                        status,
-                        local,
-                    }),
+                    None => {
+                        let address = m.keep(to, true);
+                        m.push_recipient(JoinedRecipient {
+                            address,
+                            status,
+                            local,
+                        });
+                    }
                 }
             }
             JoinEvent::BounceCreated | JoinEvent::Removed => {}
@@ -268,7 +386,7 @@ impl QueueJoiner {
 
     fn sweep(&mut self, done: &mut Vec<JoinedMessage>, idle: Duration) {
         let Some(latest) = self.latest else { return };
-        let stale: Vec<String> = self
+        let stale: Vec<QueueId> = self
             .open
             .iter()
             .filter(|(_, m)| latest - m.last_seen > idle)
@@ -283,8 +401,12 @@ impl QueueJoiner {
 
     /// Completes every message still open (end of input), oldest first.
     pub(crate) fn drain(&mut self, done: &mut Vec<JoinedMessage>) {
-        let mut rest: Vec<(String, JoinedMessage)> = self.open.drain().collect();
-        rest.sort_by(|a, b| a.1.first_seen.cmp(&b.1.first_seen).then(a.0.cmp(&b.0)));
+        let mut rest: Vec<(QueueId, JoinedMessage)> = self.open.drain().collect();
+        rest.sort_by(|a, b| {
+            a.1.first_seen
+                .cmp(&b.1.first_seen)
+                .then(a.0.as_str().cmp(b.0.as_str()))
+        });
         done.extend(rest.into_iter().map(|(_, m)| m));
     }
 }
