@@ -196,8 +196,16 @@ pub(crate) fn shard_of(src: IpAddr, shards: usize) -> usize {
             (v as u64) ^ ((v >> 64) as u64)
         }
     };
-    // Fibonacci hashing: spreads consecutive addresses.
-    ((x.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize) % shards.max(1)
+    // Fibonacci hashing: spreads consecutive addresses. The remainder by a power of two
+    // (one shard per worker: 2, 4, 8, 16 usually) as a mask: the same value without a
+    // division per record.
+    let h = (x.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize;
+    let shards = shards.max(1);
+    if shards.is_power_of_two() {
+        h & (shards - 1)
+    } else {
+        h % shards
+    }
 }
 
 fn to_rec(rec: &FlowRecord<'_>, line: u32) -> Option<Rec> {
