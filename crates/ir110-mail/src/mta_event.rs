@@ -180,18 +180,43 @@ impl<'a> Fields<'a> {
             complete: text.len() <= usize::from(u16::MAX),
         };
         if f.complete {
-            for (i, &b) in text.as_bytes().iter().enumerate() {
-                if b == b'=' {
-                    if f.n == f.eqs.len() {
-                        f.complete = false;
-                        break;
+            let b = text.as_bytes();
+            // Eight bytes at a time: the zero-byte trick marks every `=` (in order), and
+            // can also mark the byte after one, so each mark is checked.
+            let mut chunks = b.chunks_exact(8);
+            let mut at = 0;
+            for chunk in &mut chunks {
+                let mut word = [0u8; 8];
+                word.copy_from_slice(chunk);
+                let x = u64::from_le_bytes(word) ^ 0x3d3d_3d3d_3d3d_3d3d;
+                let mut marks = !x & x.wrapping_sub(0x0101_0101_0101_0101) & 0x8080_8080_8080_8080;
+                while marks != 0 {
+                    let i = at + (marks.trailing_zeros() / 8) as usize;
+                    if b[i] == b'=' && !f.push(i) {
+                        return f;
                     }
-                    f.eqs[f.n] = i as u16;
-                    f.n += 1;
+                    marks &= marks - 1;
+                }
+                at += 8;
+            }
+            for (i, &c) in chunks.remainder().iter().enumerate() {
+                if c == b'=' && !f.push(at + i) {
+                    return f;
                 }
             }
         }
         f
+    }
+
+    /// Records an `=` at `i`; `false` (and the list marked incomplete) when full.
+    fn push(&mut self, i: usize) -> bool {
+        if self.n == self.eqs.len() {
+            self.complete = false;
+            return false;
+        }
+        self.eqs[self.n] = i as u16;
+        self.n += 1;
+        true
     }
 
     /// [`field`]`(text, key)`.
