@@ -20,7 +20,7 @@ use ir110_model::{
     Category, Confidence, Event, Finding, Message, Problem, ProblemKind, Severity, SourceRef,
 };
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
 use crate::access_log::{
@@ -240,6 +240,23 @@ fn pack_name(name: &str) -> Option<u128> {
     Some(u128::from(lo) | u128::from(hi) << 64 | (n as u128) << 120)
 }
 
+/// The name [`pack_name`] packed into `key` (`None` for [`LONG_NAME`]).
+fn unpack_name(key: u128, buf: &mut [u8; 16]) -> Option<&str> {
+    if key == LONG_NAME {
+        return None;
+    }
+    let n = (key >> 120) as usize;
+    let lo = (key as u64).to_le_bytes();
+    let hi = ((key >> 64) as u64).to_le_bytes();
+    if n >= 8 {
+        buf[..8].copy_from_slice(&lo);
+        buf[n - 7..n].copy_from_slice(&hi[..7]);
+    } else {
+        buf[..n].copy_from_slice(&lo[..n]);
+    }
+    std::str::from_utf8(buf.get(..n)?).ok()
+}
+
 /// Per-client state. Names map to indices into a dense vector: growing the map then moves
 /// small entries rather than whole states. Short names (addresses) are looked up packed,
 /// longer ones (IPv6, host names) by text; the names themselves are kept once, in one
@@ -323,6 +340,10 @@ struct ClientReq {
     line: u32,
     status: u16,
     kinds: KindSet,
+    /// Where in the block's descriptions this request's description is: kept for the first
+    /// request of each client in a block (which is where every new client starts), so that
+    /// a new client does not go back to its line.
+    desc: Option<(u32, u32)>,
 }
 
 /// The client tables, one per shard of client names: each client's requests are applied in
@@ -391,9 +412,16 @@ fn keep_earliest(list: &mut Vec<Hit>, hit: Hit) {
 }
 
 fn describe_view(r: &RequestView<'_>) -> String {
+    let mut s = String::with_capacity(r.method.len() + r.path.len() + r.query.len() + 6);
+    describe_into(&mut s, r);
+    s
+}
+
+/// [`describe_view`] appended to `s`.
+fn describe_into(s: &mut String, r: &RequestView<'_>) {
     // `METHOD path[?query] status`, pieced together (a `format!` per new client showed in
     // the profile).
-    let mut s = String::with_capacity(r.method.len() + r.path.len() + r.query.len() + 6);
+    let start = s.len();
     s.push_str(r.method);
     s.push(' ');
     s.push_str(r.path);
@@ -402,14 +430,13 @@ fn describe_view(r: &RequestView<'_>) -> String {
         s.push_str(r.query);
     }
     s.push(' ');
-    push_decimal(&mut s, r.status);
+    push_decimal(s, r.status);
     // At most 240 bytes, cut on a character boundary.
-    let mut end = s.len().min(240);
+    let mut end = start + (s.len() - start).min(240);
     while !s.is_char_boundary(end) {
         end -= 1;
     }
     s.truncate(end);
-    s
 }
 
 /// `n` in decimal, as `{}` writes it.
@@ -464,6 +491,11 @@ struct BlockLines<'a> {
     header: bool,
     /// A combined-format request (parsed or repaired) was seen.
     combined: bool,
+    /// Packed clients seen in the block, and the last one.
+    seen: FxHashSet<u128>,
+    last_seen: Option<u128>,
+    /// Descriptions of the first request of each client in the block.
+    descs: String,
 }
 
 impl<'a> BlockLines<'a> {
@@ -473,6 +505,10 @@ impl<'a> BlockLines<'a> {
         by_shard.resize_with(shards, Vec::new);
         let mut observe = spare.observe;
         observe.clear();
+        let mut seen = spare.seen;
+        seen.clear();
+        let mut descs = spare.descs;
+        descs.clear();
         BlockLines {
             lines: reuse(spare.lines),
             by_shard,
@@ -483,6 +519,9 @@ impl<'a> BlockLines<'a> {
             first_bad: None,
             header: false,
             combined: false,
+            seen,
+            last_seen: None,
+            descs,
         }
     }
 
@@ -515,6 +554,18 @@ impl<'a> BlockLines<'a> {
             let shards = self.by_shard.len();
             let key = pack_name(v.client).unwrap_or(LONG_NAME);
             let shard = ClientShards::shard_of_key(key, v.client, shards);
+            let first_here =
+                key != LONG_NAME && self.last_seen != Some(key) && self.seen.insert(key);
+            self.last_seen = Some(key);
+            let desc = if first_here {
+                let start = self.descs.len();
+                describe_into(&mut self.descs, &v);
+                u32::try_from(start)
+                    .ok()
+                    .zip(u32::try_from(self.descs.len()).ok())
+            } else {
+                None
+            };
             if let Some(list) = self.by_shard.get_mut(shard) {
                 list.push(ClientReq {
                     key,
@@ -522,6 +573,7 @@ impl<'a> BlockLines<'a> {
                     line: i,
                     status: v.status,
                     kinds,
+                    desc,
                 });
             }
             if self.observe_all || kinds.contains(AttackKind::WebshellAccess) {
@@ -539,6 +591,8 @@ struct Spare {
     lines: Vec<LineOut<'static>>,
     by_shard: Vec<Vec<ClientReq>>,
     observe: Vec<u32>,
+    seen: FxHashSet<u128>,
+    descs: String,
 }
 
 /// An empty vector of lines of any lifetime, keeping the allocation of `v` (an in-place
@@ -556,6 +610,8 @@ impl BlockLines<'_> {
             lines: reuse(self.lines),
             by_shard: self.by_shard,
             observe: self.observe,
+            seen: self.seen,
+            descs: self.descs,
         }
     }
 }
@@ -768,6 +824,7 @@ fn parse_line<'a>(
 fn observe_client<'v>(
     clients: &mut ClientTable,
     r: &ClientReq,
+    desc: Option<&str>,
     view: impl Fn() -> Option<RequestView<'v>>,
     loc: Loc,
     gap: i64,
@@ -786,15 +843,34 @@ fn observe_client<'v>(
     let i = match known {
         Some(i) => i,
         None => {
-            let Some(v) = view() else { return };
+            // The name from its key and the description from the block: no need to go
+            // back to the line (out of cache by now) unless the name is long.
+            let request = match desc {
+                Some(d) => d.to_owned(),
+                None => match view() {
+                    Some(v) => describe_view(&v),
+                    None => return,
+                },
+            };
             let state = ClientState {
-                first: first(&v),
+                first: FirstHit {
+                    ts: r.ts,
+                    request,
+                    loc,
+                },
                 last: r.ts,
                 requests: 0,
                 sessions: 1,
                 attack: None,
             };
-            clients.insert(r.key, v.client, state)
+            let mut buf = [0u8; 16];
+            match unpack_name(r.key, &mut buf) {
+                Some(name) => clients.insert(r.key, name, state),
+                None => match view() {
+                    Some(v) => clients.insert(r.key, v.client, state),
+                    None => return,
+                },
+            }
         }
     };
     if r.key != LONG_NAME {
@@ -1409,7 +1485,10 @@ impl WebScan {
                                 .and_then(LineOut::request)
                                 .map(|(v, _)| v)
                         };
-                        observe_client(table, r, view, loc, gap);
+                        let desc = r
+                            .desc
+                            .and_then(|(a, b)| out.descs.get(a as usize..b as usize));
+                        observe_client(table, r, desc, view, loc, gap);
                     }
                 }
             });
@@ -2070,6 +2149,14 @@ mod block_tests {
         let mut sharded: Vec<u32> = records.iter().map(|r| r.line).collect();
         sharded.sort_unstable();
         assert_eq!(sharded, requests);
+        // The first request of each packed client in the block carries its description.
+        let mut seen = std::collections::HashSet::new();
+        let mut in_order = records.clone();
+        in_order.sort_by_key(|r| r.line);
+        for r in &in_order {
+            let first = r.key != LONG_NAME && seen.insert(r.key);
+            assert_eq!(r.desc.is_some(), first, "line {}", r.line);
+        }
         // Each record is its line's request, and its client's shard is the one it is in.
         for (s, list) in fast.by_shard.iter().enumerate() {
             for r in list {
@@ -2079,6 +2166,9 @@ mod block_tests {
                     (pack_name(v.client).unwrap_or(LONG_NAME), v.ts, v.status, k)
                 );
                 assert_eq!(ClientShards::shard_of(v.client, 3), s);
+                if let Some((a, b)) = r.desc {
+                    assert_eq!(&fast.descs[a as usize..b as usize], describe_view(&v));
+                }
             }
         }
         let count = |p: &str| fast_shapes.iter().filter(|s| s.starts_with(p)).count();
@@ -2174,6 +2264,12 @@ mod block_tests {
             );
         }
         assert!(table.get("a\0\0").is_none() && table.get("1.2.3.5").is_none());
+        for name in names {
+            let mut buf = [0u8; 16];
+            let key = pack_name(name).unwrap_or(LONG_NAME);
+            let want = (name.len() <= 15).then_some(name);
+            assert_eq!(unpack_name(key, &mut buf), want);
+        }
     }
 
     /// The per-block caches answer what the classifier and the scanner check answer, on the
