@@ -184,6 +184,35 @@ struct HourStat {
     first_bounce_loc: Option<Loc>,
 }
 
+/// An account's hours: a list with an index, and the hour used last at hand (an account's
+/// messages come in time order, so most land in the hour of the one before; a hash probe
+/// into a table of thousands of hours per account missed the cache on most messages).
+#[derive(Debug, Clone, Default)]
+struct HourTable {
+    list: Vec<(i64, HourStat)>,
+    index: FxHashMap<i64, usize>,
+    last: Option<(i64, usize)>,
+}
+
+impl HourTable {
+    /// The hour's record, added empty when new.
+    fn entry(&mut self, hour: i64) -> &mut HourStat {
+        let i = match self.last {
+            Some((h, i)) if h == hour => i,
+            _ => {
+                let next = self.list.len();
+                let i = *self.index.entry(hour).or_insert(next);
+                if i == next {
+                    self.list.push((hour, HourStat::default()));
+                }
+                self.last = Some((hour, i));
+                i
+            }
+        };
+        &mut self.list[i].1
+    }
+}
+
 #[derive(Debug, Clone)]
 struct ClientStat {
     ip: IpAddr,
@@ -194,7 +223,7 @@ struct ClientStat {
 
 #[derive(Debug, Clone, Default)]
 struct AccountStats {
-    hours: FxHashMap<i64, HourStat>,
+    hours: HourTable,
     domains: FxHashMap<String, i64>,
     clients: FxHashMap<Network, ClientStat>,
     first: Option<DateTime<Utc>>,
@@ -893,7 +922,7 @@ impl MailAnalysis {
                 )
             })
             .count() as u64;
-        let h = stats.hours.entry(hour).or_default();
+        let h = stats.hours.entry(hour);
         h.messages += 1;
         h.recipients += outbound_count;
         h.failed += failed;
@@ -1090,7 +1119,7 @@ impl MailAnalysis {
     /// Signals and verdict for one account.
     fn judge(&self, name: &str, s: &AccountStats) -> (AccountSummary, Vec<Finding>, Vec<Event>) {
         let o = &self.options;
-        let mut hours: Vec<(i64, HourStat)> = s.hours.iter().map(|(h, v)| (*h, *v)).collect();
+        let mut hours: Vec<(i64, HourStat)> = s.hours.list.clone();
         hours.sort_by_key(|h| h.0);
         let med = median(hours.iter().map(|h| h.1.recipients).collect());
         let peak = hours.iter().map(|h| h.1.recipients).max().unwrap_or(0);

@@ -300,9 +300,14 @@ fn line_items<'a>(
     cols: Option<&ExchangeColumns>,
     push: &mut dyn FnMut(LineItem<'a>),
 ) -> Option<ExchangeColumns> {
-    let line = line
-        .trim_end_matches(['\n', '\r'])
-        .trim_start_matches('\u{feff}');
+    // `trim_end_matches(['\n', '\r']).trim_start_matches('\u{feff}')`, by bytes.
+    let mut line = line;
+    while let Some(l) = line.strip_suffix(['\n', '\r']) {
+        line = l;
+    }
+    while let Some(l) = line.strip_prefix('\u{feff}') {
+        line = l;
+    }
     if line.is_empty() {
         return None;
     }

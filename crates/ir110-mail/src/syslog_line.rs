@@ -200,7 +200,11 @@ pub(crate) fn split_envelope(line: &str) -> Option<Envelope<'_>> {
         let space = rest.bytes().position(|b| b == b' ')?;
         let rest = &rest[space + 1..];
         let (tag, message) = crate::mta_event::split_colon_space(rest)?;
-        let program = tag.split('[').next()?;
+        // `split('[').next()`, by bytes.
+        let program = match tag.bytes().position(|b| b == b'[') {
+            Some(open) => &tag[..open],
+            None => tag,
+        };
         Some((program, message))
     });
     Some(Envelope { stamp, rest })
