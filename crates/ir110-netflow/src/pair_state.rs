@@ -279,6 +279,37 @@ impl PairState {
 mod tests {
     use super::*;
 
+    /// The merged bins are exactly the counts per bin, whatever order and spread the values
+    /// come in (against a map).
+    #[test]
+    fn flushed_bins_are_exact_counts() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for spread in [1u64, 3, 40, 400, 4_000_000] {
+            let mut h = LogHistogram::default();
+            let mut reference = std::collections::BTreeMap::new();
+            for i in 0..3_000u64 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let v = if i % 5 == 0 {
+                    0.5
+                } else {
+                    1.0 + (x % spread) as f64 * 1.7
+                };
+                h.add(v);
+                *reference.entry(LogHistogram::bin_of(v)).or_insert(0u32) += 1;
+                if i % 97 == 0 {
+                    let mut flushed = h.clone();
+                    flushed.flush();
+                    assert!(flushed.bins.windows(2).all(|w| w[0].0 < w[1].0));
+                }
+            }
+            h.flush();
+            let expected: Vec<(u16, u32)> = reference.into_iter().collect();
+            assert_eq!(h.bins, expected, "{spread}");
+        }
+    }
+
     #[test]
     fn histogram_bins_and_quantiles() {
         let mut h = LogHistogram::default();
