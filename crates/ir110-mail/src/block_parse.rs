@@ -298,7 +298,7 @@ fn line_items<'a>(
     line: &'a str,
     line_idx: u32,
     cols: Option<&ExchangeColumns>,
-    push: &mut dyn FnMut(LineItem<'a>),
+    push: &mut impl FnMut(LineItem<'a>),
 ) -> Option<ExchangeColumns> {
     // `trim_end_matches(['\n', '\r']).trim_start_matches('\u{feff}')`, by bytes.
     let mut line = line;

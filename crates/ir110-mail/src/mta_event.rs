@@ -333,9 +333,10 @@ fn host_ip_ref(s: &str) -> (&str, Option<IpAddr>) {
 fn local_relay(relay: &str) -> bool {
     // As `to_ascii_lowercase` then `starts_with`/`contains`, without the copy.
     let r = relay.as_bytes();
-    let dovecot = r
-        .windows(7)
-        .any(|w| w[0] | 0x20 == b'd' && w.eq_ignore_ascii_case(b"dovecot"));
+    let dovecot = memchr::memchr2_iter(b'd', b'D', r).any(|i| {
+        r.get(i..i + 7)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"dovecot"))
+    });
     dovecot
         || [
             "local", "virtual", "lmtp", "private/", "mailbox", "procmail", "maildrop",
