@@ -819,6 +819,19 @@ fn parse_line<'a>(
     }
 }
 
+/// `(a - b).num_seconds()`, without the calendar when both are on one day at whole seconds
+/// (a client's consecutive requests, nearly always).
+fn seconds_between(a: DateTime<Utc>, b: DateTime<Utc>) -> i64 {
+    use chrono::Timelike;
+    let (a_utc, b_utc) = (a.naive_utc(), b.naive_utc());
+    let (ta, tb) = (a_utc.time(), b_utc.time());
+    if a_utc.date() == b_utc.date() && ta.nanosecond() == 0 && tb.nanosecond() == 0 {
+        i64::from(ta.num_seconds_from_midnight()) - i64::from(tb.num_seconds_from_midnight())
+    } else {
+        (a - b).num_seconds()
+    }
+}
+
 /// The per-client part of one request (the rest is [`WebScan::observe`]); `view` gives the
 /// whole request (from its line) when more than the record is needed.
 fn observe_client<'v>(
@@ -879,7 +892,7 @@ fn observe_client<'v>(
     let Some((_, state)) = clients.states.get_mut(i) else {
         return;
     };
-    if (r.ts - state.last).num_seconds() > gap {
+    if seconds_between(r.ts, state.last) > gap {
         state.sessions += 1;
     }
     if r.ts < state.first.ts {
@@ -2209,6 +2222,34 @@ mod block_tests {
             let report = scan.finish();
             let details: Vec<&str> = report.problems.iter().map(|p| p.detail.as_str()).collect();
             assert_eq!(details, [want.as_str()], "{block}");
+        }
+    }
+
+    /// The session gap arithmetic gives chrono's answer: same day and across days, whole
+    /// and fractional seconds, leap seconds, either order.
+    #[test]
+    fn seconds_between_matches_chrono() {
+        use chrono::{NaiveDate, TimeZone};
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 1, d).unwrap();
+        let mut times: Vec<DateTime<Utc>> = Vec::new();
+        for d in [1, 2, 31] {
+            for (h, m, s, nano) in [
+                (0, 0, 0, 0),
+                (0, 0, 0, 500_000_000),
+                (12, 30, 15, 0),
+                (23, 59, 59, 0),
+                (23, 59, 59, 999_999_999),
+                (23, 59, 59, 1_000_000_000),
+                (23, 59, 59, 1_500_000_000),
+            ] {
+                let t = day(d).and_hms_nano_opt(h, m, s, nano).unwrap();
+                times.push(Utc.from_utc_datetime(&t));
+            }
+        }
+        for &a in &times {
+            for &b in &times {
+                assert_eq!(seconds_between(a, b), (a - b).num_seconds(), "{a:?} {b:?}");
+            }
         }
     }
 
