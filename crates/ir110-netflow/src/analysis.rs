@@ -178,8 +178,13 @@ pub struct NetAnalysis {
     files: Vec<FileSummary>,
     /// Pair and host-day tables while reading, one per source-address shard.
     shards: Vec<Shard>,
-    /// The shards merged, for scoring (filled by `finish`).
-    pairs: FxHashMap<PairKey, PairState>,
+    /// The shards merged, for scoring (filled by `finish`): where each pair's state is in
+    /// `states` (shard, position). The states stay where the shards built them (moving
+    /// tens of thousands of ≈ 430-byte states into a map, and again at every growth, was
+    /// a serial tail); the map is built with the same keys in the same order as a map of
+    /// the states would be, so it iterates in the same order.
+    pairs: FxHashMap<PairKey, (u32, u32)>,
+    states: Vec<Vec<(PairKey, PairState)>>,
     host_list: Vec<Box<str>>,
     host_days: FxHashMap<HostDay, DayOut>,
     span: Option<(f64, f64)>,
@@ -234,6 +239,7 @@ impl NetAnalysis {
                 .map(|_| Shard::default())
                 .collect(),
             pairs: FxHashMap::default(),
+            states: Vec::new(),
             host_list: Vec::new(),
             host_days: FxHashMap::default(),
             span: None,
@@ -434,7 +440,7 @@ impl NetAnalysis {
             .par_iter_mut()
             .for_each(|s| s.pairs.iter_mut().for_each(|(_, p)| p.flush()));
         let mut names: FxHashMap<Box<str>, u32> = FxHashMap::default();
-        for shard in std::mem::take(&mut self.shards) {
+        for (at, mut shard) in std::mem::take(&mut self.shards).into_iter().enumerate() {
             let remap: Vec<u32> = shard
                 .host_list
                 .into_iter()
@@ -446,12 +452,13 @@ impl NetAnalysis {
                     })
                 })
                 .collect();
-            for (mut key, pair) in shard.pairs {
+            for (i, (key, _)) in shard.pairs.iter_mut().enumerate() {
                 if let DestKey::Host(id) = key.dst {
                     key.dst = DestKey::Host(remap.get(id as usize).copied().unwrap_or(id));
                 }
-                self.pairs.insert(key, pair);
+                self.pairs.insert(*key, (at as u32, i as u32));
             }
+            self.states.push(std::mem::take(&mut shard.pairs));
             self.host_days.extend(shard.host_days);
             if let Some((a, b)) = shard.span {
                 self.span = Some(match self.span {
@@ -461,6 +468,19 @@ impl NetAnalysis {
             }
             self.pruned += shard.pruned;
         }
+    }
+
+    /// A merged pair's state.
+    fn state(&self, (shard, i): (u32, u32)) -> Option<&PairState> {
+        let (_, state) = self.states.get(shard as usize)?.get(i as usize)?;
+        Some(state)
+    }
+
+    /// The merged pairs with their states, in the map's order.
+    fn pair_states(&self) -> impl Iterator<Item = (&PairKey, &PairState)> {
+        self.pairs
+            .iter()
+            .filter_map(|(k, &at)| Some((k, self.state(at)?)))
     }
 
     fn dst_name(&self, dst: DestKey) -> String {
@@ -498,7 +518,7 @@ impl NetAnalysis {
         hosts.dedup();
         // Scored on all workers, in the table's order (the stable sort below keeps it
         // among pairs of equal score and name), each with its name for that sort.
-        let table: Vec<(&PairKey, &PairState)> = self.pairs.iter().collect();
+        let table: Vec<(&PairKey, &PairState)> = self.pair_states().collect();
         let scored: Vec<(PairKey, BeaconScores, String)> = table
             .par_iter()
             .filter_map(|&(k, p)| {
@@ -520,7 +540,7 @@ impl NetAnalysis {
         let mut findings = Vec::new();
         let ranked_order = order.iter().filter_map(|&i| scored.get(i as usize));
         for (i, (key, scores, name)) in ranked_order.take(self.options.top).enumerate() {
-            let Some(pair) = self.pairs.get(key) else {
+            let Some(pair) = self.pairs.get(key).and_then(|&at| self.state(at)) else {
                 continue;
             };
             let country = pair.country.as_deref().map(str::to_owned).or_else(|| {
@@ -555,7 +575,8 @@ impl NetAnalysis {
         }
         let (transfers, mut exfil) = self.transfers();
         findings.append(&mut exfil);
-        NetReport {
+        let states = std::mem::take(&mut self.states);
+        let report = NetReport {
             pairs_seen: self.pairs.len() as u64 + self.pruned,
             pairs_pruned: self.pruned,
             geoip: self.geoip.as_ref().map(|g| g.description().to_owned()),
@@ -566,7 +587,11 @@ impl NetAnalysis {
             transfers,
             findings,
             problems: self.problems,
-        }
+        };
+        // Freeing tens of thousands of states (their bins and day bitmaps), a shard per
+        // worker rather than all on this thread.
+        states.into_par_iter().for_each(drop);
+        report
     }
 
     fn is_foreign(&self, country: Option<&str>) -> Option<bool> {
@@ -651,8 +676,7 @@ impl NetAnalysis {
         let mut findings = Vec::new();
         // Per pair: a large upload.
         let mut big: Vec<(&PairKey, &PairState)> = self
-            .pairs
-            .iter()
+            .pair_states()
             .filter(|(_, p)| {
                 p.bytes_out >= self.options.exfil_pair_bytes && p.bytes_out > p.bytes_in
             })
