@@ -184,29 +184,30 @@ struct HourStat {
     first_bounce_loc: Option<Loc>,
 }
 
-/// An account's hours: a list with an index, and the hour used last at hand (an account's
-/// messages come in time order, so most land in the hour of the one before; a hash probe
-/// into a table of thousands of hours per account missed the cache on most messages).
+/// An account's hours, sorted by hour. An account's messages come in time order, so a
+/// message's hour is nearly always the last one or a new last one (a hash table of thousands
+/// of hours per account missed the cache on most messages); an earlier hour is found by
+/// binary search.
 #[derive(Debug, Clone, Default)]
 struct HourTable {
     list: Vec<(i64, HourStat)>,
-    index: FxHashMap<i64, usize>,
-    last: Option<(i64, usize)>,
 }
 
 impl HourTable {
     /// The hour's record, added empty when new.
     fn entry(&mut self, hour: i64) -> &mut HourStat {
-        let i = match self.last {
-            Some((h, i)) if h == hour => i,
-            _ => {
-                let next = self.list.len();
-                let i = *self.index.entry(hour).or_insert(next);
-                if i == next {
-                    self.list.push((hour, HourStat::default()));
+        let i = match self.list.last() {
+            Some((h, _)) if *h == hour => self.list.len() - 1,
+            Some((h, _)) if *h > hour => match self.list.binary_search_by_key(&hour, |e| e.0) {
+                Ok(i) => i,
+                Err(i) => {
+                    self.list.insert(i, (hour, HourStat::default()));
+                    i
                 }
-                self.last = Some((hour, i));
-                i
+            },
+            _ => {
+                self.list.push((hour, HourStat::default()));
+                self.list.len() - 1
             }
         };
         &mut self.list[i].1
@@ -1417,6 +1418,35 @@ pub fn signal_terms(signals: &[String]) -> String {
 mod reader_tests {
     use super::*;
     use crate::{AbuseSpec, MailSpec, synthesize_maillog};
+
+    #[test]
+    fn the_hour_list_holds_what_a_hash_table_would() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut list = HourTable::default();
+        let mut table: FxHashMap<i64, HourStat> = FxHashMap::default();
+        let mut hour = 1000;
+        for i in 0..20_000u64 {
+            // Mostly forward in time, sometimes back a little or far.
+            hour = match next() % 10 {
+                0 => hour - (next() % 50) as i64,
+                1 => (next() % 3000) as i64,
+                2..=5 => hour,
+                _ => hour + (next() % 3) as i64,
+            };
+            list.entry(hour).messages += i;
+            table.entry(hour).or_default().messages += i;
+        }
+        let mut want: Vec<(i64, u64)> = table.iter().map(|(h, s)| (*h, s.messages)).collect();
+        want.sort_unstable();
+        let got: Vec<(i64, u64)> = list.list.iter().map(|(h, s)| (*h, s.messages)).collect();
+        assert_eq!(got, want);
+    }
 
     #[test]
     fn the_cached_day_gives_the_clocks_time() {
