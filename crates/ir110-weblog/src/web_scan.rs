@@ -1395,7 +1395,17 @@ impl WebScan {
         let mut spares: Vec<Vec<u8>> = Vec::new();
         let mut spare_lines: Vec<Spare> = Vec::new();
         let mut batch = reading.next_batch(&mut spares);
+        // Called from a pool thread (a caller running analyzers in parallel), a thread of
+        // ours would wait on the pool while this one blocks outside it: with every pool
+        // thread doing so, nothing would run. There, read and apply in turn.
+        let on_pool = rayon::current_thread_index().is_some();
         while !batch.is_empty() {
+            if on_pool {
+                self.apply_batch(&batch, file, &windows, &mut tally, &mut spare_lines);
+                spares.extend(batch.into_iter().map(|(b, _)| b));
+                batch = reading.next_batch(&mut spares);
+                continue;
+            }
             // This batch is parsed and applied on another thread (which hands the work to
             // the pool) while this one reads the next: reading and parsing overlap instead of
             // alternating. The reader stays on this thread.
@@ -2188,6 +2198,27 @@ mod block_tests {
         assert!(count("repaired") >= 6, "{}", count("repaired"));
         assert_eq!(count("owned"), 2);
         assert!(count("combined") > 250, "{}", count("combined"));
+    }
+
+    /// From a pool thread the batches are read and applied in turn (no thread of ours waits
+    /// on the pool there): the report is the same as from outside the pool.
+    #[test]
+    fn ingest_from_a_pool_thread_gives_the_same_report() {
+        let demo = crate::demo::attack_access_log(2, &crate::demo::AttackTimeline::demo());
+        let run = || {
+            let mut scan = WebScan::new(WebOptions::default()).unwrap();
+            scan.block_bytes = 3_001;
+            scan.ingest_log(demo.as_bytes(), SourceRef::file("access.log"));
+            scan.finish()
+        };
+        let outside = run();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let inside = pool.install(run);
+        assert_eq!(inside, outside);
+        assert!(!outside.attackers.is_empty());
     }
 
     /// Unreadable lines are counted and the first one is cited by its line number, whatever
