@@ -696,7 +696,7 @@ fn parse_lines(
     let mut start = 0;
     while start < block.len() {
         // The valid stretch from `start`: up to the line with the first invalid byte.
-        let (valid, bad_at) = match std::str::from_utf8(&block[start..]) {
+        let (valid, bad_at) = match simdutf8::compat::from_utf8(&block[start..]) {
             Ok(text) => (text, None),
             Err(e) => {
                 let upto = start + e.valid_up_to();
