@@ -474,6 +474,10 @@ impl MailAnalysis {
     }
 
     /// Reads a file (plain or gzip), read-only.
+    ///
+    /// The file is read in blocks of whole lines by parsing threads (one per core, at most
+    /// eight; gzip is decompressed on one more thread ahead of them) while this thread
+    /// joins and counts in file order: the result is the one a line-by-line reader gives.
     pub fn ingest_path(
         &mut self,
         path: &Path,
@@ -511,7 +515,8 @@ impl MailAnalysis {
         })
     }
 
-    /// Reads one log stream.
+    /// Reads one log stream (this thread reads, parsing threads parse; see
+    /// [`ingest_path`](Self::ingest_path)).
     pub fn ingest<R: Read>(&mut self, reader: R, source: SourceRef) -> FileSummary {
         let year = match self.options.year {
             Some(y) => YearHint::Given(y),
