@@ -1394,7 +1394,11 @@ impl WebScan {
         let mut tally = Tally::default();
         let mut spares: Vec<Vec<u8>> = Vec::new();
         let mut spare_lines: Vec<Spare> = Vec::new();
+        // The first batch in quarter-size blocks: nothing is parsed until it is read (from
+        // disk, when the log is not cached), so a smaller one starts the work sooner.
+        reading.block_bytes = (self.block_bytes / 4).max(1);
         let mut batch = reading.next_batch(&mut spares);
+        reading.block_bytes = self.block_bytes;
         // Called from a pool thread (a caller running analyzers in parallel), a thread of
         // ours would wait on the pool while this one blocks outside it: with every pool
         // thread doing so, nothing would run. There, read and apply in turn.
