@@ -483,6 +483,26 @@ impl NetAnalysis {
             .filter_map(|(k, &at)| Some((k, self.state(at)?)))
     }
 
+    /// `src|dst|port`, the pair's finding key (and the ranking's tie-break), in one
+    /// allocation.
+    fn pair_name(&self, k: &PairKey) -> String {
+        use std::fmt::Write;
+        let mut name = String::with_capacity(48);
+        let _ = write!(name, "{}|", k.src);
+        match k.dst {
+            DestKey::Ip(ip) => {
+                let _ = write!(name, "{ip}");
+            }
+            DestKey::Host(id) => {
+                if let Some(h) = self.host_list.get(id as usize) {
+                    name.push_str(h);
+                }
+            }
+        }
+        let _ = write!(name, "|{}", k.port);
+        name
+    }
+
     fn dst_name(&self, dst: DestKey) -> String {
         match dst {
             DestKey::Ip(ip) => ip.to_string(),
@@ -525,7 +545,7 @@ impl NetAnalysis {
                 let mut s = score(p, span, &self.options.score)?;
                 let sources = sources_per_dst.get(&k.dst).copied().unwrap_or(1);
                 apply_prevalence(&mut s, sources, hosts.len());
-                let name = format!("{}|{}|{}", k.src, self.dst_name(k.dst), k.port);
+                let name = self.pair_name(k);
                 Some((*k, s, name))
             })
             .collect();

@@ -153,9 +153,15 @@ pub(crate) fn score(pair: &PairState, span: (f64, f64), cfg: &ScoreConfig) -> Op
         .zip(pair.days.days().last())
         .map_or(1, |(a, b)| b - a + 1);
     let consistency = f64::from(active_days) / f64::from(life_days.max(1));
-    let mut months: Vec<(i32, u32)> = pair.days.days().map(year_month).collect();
-    months.dedup();
-    let active_months = months.len() as u32;
+    // Distinct months of the ascending days (as collecting and deduplicating them).
+    let mut active_months = 0u32;
+    let mut month = None;
+    for ym in pair.days.days().map(year_month) {
+        if month != Some(ym) {
+            active_months += 1;
+            month = Some(ym);
+        }
+    }
     let longevity = (f64::from(active_months) / 12.0).min(1.0);
     let persistence = (coverage + consistency + longevity) / 3.0;
 

@@ -233,13 +233,6 @@ fn parse_standard(block: &[u8], start: usize, end: usize) -> Option<FastFlow> {
     if orig_bytes >= end {
         return None;
     }
-    let opt_u64 = |from: usize, to: usize| -> Option<Option<u64>> {
-        if is_unset(block, from, to) {
-            Some(None)
-        } else {
-            parse_u64(block, from, to).map(Some)
-        }
-    };
     Some(FastFlow {
         ts: scale_epoch(epoch_at(block, start, ts)?)?,
         src: parse_ipv4_at(block, uid + 1, orig_h)?,
@@ -250,9 +243,19 @@ fn parse_standard(block: &[u8], start: usize, end: usize) -> Option<FastFlow> {
         } else {
             Some(decimal_at(block, service + 1, duration)?)
         },
-        bytes_out: opt_u64(duration + 1, orig_bytes)?,
-        bytes_in: opt_u64(orig_bytes + 1, resp_bytes)?,
+        bytes_out: opt_u64(block, duration + 1, orig_bytes)?,
+        bytes_in: opt_u64(block, orig_bytes + 1, resp_bytes)?,
     })
+}
+
+/// An optional count: `Some(None)` when unset, `None` when present but not a plain count.
+#[inline(always)]
+fn opt_u64(block: &[u8], from: usize, to: usize) -> Option<Option<u64>> {
+    if is_unset(block, from, to) {
+        Some(None)
+    } else {
+        parse_u64(block, from, to).map(Some)
+    }
 }
 
 /// [`decimal_at`] with a shortcut for Zeek's `ts` shape, ten digits, a dot and six
