@@ -440,6 +440,10 @@ impl NetAnalysis {
             .par_iter_mut()
             .for_each(|s| s.pairs.iter_mut().for_each(|(_, p)| p.flush()));
         let mut names: FxHashMap<Box<str>, u32> = FxHashMap::default();
+        // Host-day totals are read in sorted order (`transfers`), so the merged map may be
+        // sized once instead of grown (and rehashed) while filled.
+        self.host_days
+            .reserve(self.shards.iter().map(|s| s.host_days.len()).sum());
         for (at, mut shard) in std::mem::take(&mut self.shards).into_iter().enumerate() {
             let remap: Vec<u32> = shard
                 .host_list
