@@ -29,7 +29,7 @@ use crate::formats::{LineParser, LogFormat};
 use crate::geoip::GeoIp;
 use crate::ingest_blocks::{
     BLOCK_BYTES, BatchReader, BlockOut, Bucket, DayOut, DestKey, HostDay, PairKey, Shard,
-    apply_batch, next_block, parse_block,
+    apply_batch, fix_states, guess_states, next_block, parse_block,
 };
 use crate::pair_state::{Loc, PairState};
 use crate::{ANALYZER_ID, NetError};
@@ -345,21 +345,27 @@ impl NetAnalysis {
             carry,
             pending: (!first.is_empty()).then_some(first),
             io_error,
-            parser,
             block_bytes: self.block_bytes,
             spares: Vec::new(),
         };
+        let format = parser.format();
         let mut spare_recs: Vec<Vec<Bucket>> = Vec::new();
         // A pipeline of three batches: while the workers parse batch N and apply batch
         // N − 1 (each shard still takes its records in file order), this thread reads
-        // batch N + 1, so reading (and waiting for the disk) overlaps the work.
+        // batch N + 1, so reading (and waiting for the disk) overlaps the work. The parser
+        // state at each block's start is guessed and corrected after parsing (see
+        // `guess_states`), so reading does not scan the blocks for headers.
         let mut batch = input.next_batch(batch_blocks);
+        let mut state = parser;
+        let mut first_batch = true;
         let mut parsed: Option<(Vec<BlockOut>, Vec<u64>)> = None;
         while !batch.is_empty() || parsed.is_some() {
             let spare: Vec<Vec<Bucket>> = batch
                 .iter()
                 .map(|_| spare_recs.pop().unwrap_or_default())
                 .collect();
+            let starts = guess_states(&batch, &state, first_batch);
+            first_batch = false;
             let mut outs: Vec<BlockOut> = Vec::new();
             let mut next = Vec::new();
             let shard_tables = &mut self.shards;
@@ -370,9 +376,10 @@ impl NetAnalysis {
                         || {
                             *outs_ref = batch_ref
                                 .par_iter()
+                                .zip(starts)
                                 .zip(spare)
                                 .map(|((block, p), spare)| {
-                                    parse_block(block, p.clone(), offset, shards, spare)
+                                    parse_block(block, p, offset, shards, spare)
                                 })
                                 .collect();
                         },
@@ -387,6 +394,7 @@ impl NetAnalysis {
                     next = input.next_batch(batch_blocks);
                 }
             });
+            state = fix_states(&batch, &mut outs, state, offset, shards);
             if let Some((applied, _)) = parsed.take() {
                 progress(applied.iter().map(|o| o.bytes).sum());
                 spare_recs.extend(applied.into_iter().map(|o| o.recs));
@@ -402,13 +410,11 @@ impl NetAnalysis {
                 summary.bad_lines += out.bad_lines;
                 summary.bytes += out.bytes;
             }
-            input.spares.extend(batch.into_iter().map(|(b, _)| b));
+            input.spares.extend(batch);
             parsed = (!outs.is_empty()).then_some((outs, bases));
             batch = next;
         }
-        let BatchReader {
-            io_error, parser, ..
-        } = input;
+        let io_error = input.io_error;
         if let Some(e) = io_error {
             self.problems.push(Problem::new(
                 source.path.clone(),
@@ -426,7 +432,7 @@ impl NetAnalysis {
                     "{} of {} lines could not be read as {} records (first: line {first})",
                     summary.bad_lines,
                     summary.lines,
-                    parser.format().as_str()
+                    format.as_str()
                 ),
             ));
         }
@@ -946,6 +952,42 @@ mod tests {
             a.ingest(log.as_bytes(), SourceRef::file("conn.log"), &|_| {});
             a.finish()
         };
+        // Logs concatenated with different column orders: the `#fields` lines fall inside
+        // batches and blocks, so guessed block states are corrected and blocks re-parsed.
+        let moved = |l: &str| -> String {
+            let mut f: Vec<&str> = l.split('\t').collect();
+            if f.len() > 10 {
+                let uid = f.remove(1);
+                f.insert(10, uid);
+            }
+            f.join("\t")
+        };
+        let reordered: String = log
+            .lines()
+            .map(|l| {
+                if l.starts_with("#fields") {
+                    format!("#fields\t{}\n", moved(&l[8..]))
+                } else if l.starts_with('#') {
+                    format!("{l}\n")
+                } else {
+                    moved(l) + "\n"
+                }
+            })
+            .collect();
+        let head: String = log.lines().take(4000).map(|l| format!("{l}\n")).collect();
+        let concatenated = format!("{head}{reordered}{log}");
+        let run_text = |text: &str, block: usize| {
+            let mut a = NetAnalysis::new(NetOptions::default());
+            a.block_bytes = block;
+            a.ingest(text.as_bytes(), SourceRef::file("conn.log"), &|_| {});
+            a.finish()
+        };
+        let whole_cat = run_text(&concatenated, 64 << 20);
+        assert_eq!(whole_cat.files[0].bad_lines, 0);
+        assert_eq!(whole_cat.beacons[0].dst, "203.0.113.9");
+        for block in [4 << 10, 9_999, 100_003, 1 << 20] {
+            assert_eq!(run_text(&concatenated, block), whole_cat, "{block}");
+        }
         let bounded = run_bounded(64 << 20);
         assert!(bounded.pairs_pruned > 0);
         assert_eq!(run_bounded(4 << 10), bounded);

@@ -185,6 +185,9 @@ pub(crate) struct BlockOut {
     pub(crate) bytes: u64,
     /// Records per shard, in line order.
     pub(crate) recs: Vec<Bucket>,
+    /// The parser state the block was parsed from, and the one at its end (they differ
+    /// only after a Zeek `#fields` line).
+    pub(crate) states: Option<(LineParser, LineParser)>,
 }
 
 /// Shard of a source address. Any fixed function works: results do not depend on it.
@@ -259,6 +262,7 @@ pub(crate) fn parse_block(
             out.recs[s].push_rec(r);
         }
     };
+    let from = parser.clone();
     let mut start = 0;
     while start < block.len() {
         let end = memchr::memchr(b'\n', &block[start..]).map_or(block.len(), |i| start + i);
@@ -288,11 +292,11 @@ pub(crate) fn parse_block(
             }
         }
     }
+    out.states = Some((from, parser));
     out
 }
 
-/// A log stream cut into batches of blocks, each block with the parser state in force at
-/// its start (so the blocks of a batch can be parsed in parallel).
+/// A log stream cut into batches of blocks of whole lines.
 pub(crate) struct BatchReader<R> {
     pub(crate) reader: R,
     /// The unfinished line of the last read.
@@ -301,8 +305,6 @@ pub(crate) struct BatchReader<R> {
     pub(crate) pending: Option<Vec<u8>>,
     /// The read error that ended the stream, if one did.
     pub(crate) io_error: Option<std::io::Error>,
-    /// The state at the end of what was read.
-    pub(crate) parser: LineParser,
     pub(crate) block_bytes: usize,
     /// Emptied blocks of earlier batches, to fill again.
     pub(crate) spares: Vec<Vec<u8>>,
@@ -310,7 +312,7 @@ pub(crate) struct BatchReader<R> {
 
 impl<R: std::io::Read> BatchReader<R> {
     /// Up to `blocks` blocks; empty at the end of the stream.
-    pub(crate) fn next_batch(&mut self, blocks: usize) -> Vec<(Vec<u8>, LineParser)> {
+    pub(crate) fn next_batch(&mut self, blocks: usize) -> Vec<Vec<u8>> {
         let mut batch = Vec::with_capacity(blocks);
         while batch.len() < blocks {
             let block = match self.pending.take() {
@@ -330,12 +332,50 @@ impl<R: std::io::Read> BatchReader<R> {
                     }
                 }
             };
-            let start_state = self.parser.clone();
-            self.parser.advance_over(&block);
-            batch.push((block, start_state));
+            batch.push(block);
         }
         batch
     }
+}
+
+/// The parser states a batch's blocks are parsed from, in parallel: the state the batch
+/// starts in for its first block, and a guess for the others — the state at the end of the
+/// first block when it holds the header (the file's first batch), else the same. A guess
+/// that turns out wrong (a Zeek `#fields` line inside the batch) is corrected by
+/// [`fix_states`], so no block has to be scanned for headers before it is parsed.
+pub(crate) fn guess_states(batch: &[Vec<u8>], start: &LineParser, first: bool) -> Vec<LineParser> {
+    let mut rest = start.clone();
+    if first {
+        if let Some(block) = batch.first() {
+            rest.advance_over(block);
+        }
+    }
+    (0..batch.len())
+        .map(|i| if i == 0 { start.clone() } else { rest.clone() })
+        .collect()
+}
+
+/// Re-parses, in order, every block of a parsed batch that was parsed from another state
+/// than the one the block before it ends in (rare: a `#fields` line in an earlier block of
+/// the batch), so each block's records are those of reading the file line by line. Returns
+/// the state at the end of the batch.
+pub(crate) fn fix_states(
+    batch: &[Vec<u8>],
+    outs: &mut [BlockOut],
+    start: LineParser,
+    local_offset_secs: i32,
+    shards: usize,
+) -> LineParser {
+    let mut state = start;
+    for (block, out) in batch.iter().zip(outs.iter_mut()) {
+        if out.states.as_ref().is_none_or(|(from, _)| *from != state) {
+            *out = parse_block(block, state.clone(), local_offset_secs, shards, Vec::new());
+        }
+        if let Some((_, end)) = &out.states {
+            state = end.clone();
+        }
+    }
+    state
 }
 
 /// Outbound bytes of one internal host on one UTC day.

@@ -92,7 +92,7 @@ fn unquote(s: &str) -> &str {
 }
 
 /// A parser for one file, with the state its header gave.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum LineParser {
     ZeekTsv(Option<ZeekColumns>),
     ZeekJson,
