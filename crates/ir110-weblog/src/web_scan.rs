@@ -496,6 +496,8 @@ struct BlockLines<'a> {
     last_seen: Option<u128>,
     /// Descriptions of the first request of each client in the block.
     descs: String,
+    /// The layout in force at the block's end (as the next block must start).
+    end_layout: Option<AccessLayout>,
 }
 
 impl<'a> BlockLines<'a> {
@@ -522,6 +524,7 @@ impl<'a> BlockLines<'a> {
             seen,
             last_seen: None,
             descs,
+            end_layout: None,
         }
     }
 
@@ -726,7 +729,18 @@ fn parse_lines(
         out.push(parse_raw_line(&block[bad..end], &mut layout, &mut target));
         start = end + 1;
     }
+    out.end_layout = layout;
     out
+}
+
+/// Whether lines parse alike under both layouts: "combined" and "not yet known" do (only a
+/// W3C column list changes how a line is read).
+fn parses_alike(a: Option<&AccessLayout>, b: Option<&AccessLayout>) -> bool {
+    match (a, b) {
+        (Some(AccessLayout::W3c(x)), Some(AccessLayout::W3c(y))) => x == y,
+        (Some(AccessLayout::W3c(_)), _) | (_, Some(AccessLayout::W3c(_))) => false,
+        _ => true,
+    }
 }
 
 /// One line that may not be UTF-8 (then repaired), as the sequential reader did it.
@@ -936,14 +950,13 @@ struct BatchReader<'r, R> {
     reader: &'r mut R,
     carry: Vec<u8>,
     io_error: Option<std::io::Error>,
-    layout: Option<AccessLayout>,
     block_bytes: usize,
     batch_blocks: usize,
 }
 
 impl<R: Read> BatchReader<'_, R> {
     /// The next blocks (empty at the end or after a read error), in buffers from `spares`.
-    fn next_batch(&mut self, spares: &mut Vec<Vec<u8>>) -> Vec<(Vec<u8>, Option<AccessLayout>)> {
+    fn next_batch(&mut self, spares: &mut Vec<Vec<u8>>) -> Vec<Vec<u8>> {
         let mut batch = Vec::new();
         while batch.len() < self.batch_blocks && self.io_error.is_none() {
             let (block, err) = crate::line_blocks::next_block(
@@ -954,12 +967,16 @@ impl<R: Read> BatchReader<'_, R> {
             );
             self.io_error = err;
             let Some(block) = block else { break };
-            let start = self.layout.clone();
-            self.layout = crate::line_blocks::layout_after(&block, self.layout.take());
-            batch.push((block, start));
+            batch.push(block);
         }
         batch
     }
+}
+
+/// The layout at the start of a log's next batch.
+struct LayoutAt {
+    start: Option<AccessLayout>,
+    first_batch: bool,
 }
 
 /// A log's counts so far.
@@ -1387,7 +1404,6 @@ impl WebScan {
             reader: &mut reader,
             carry: Vec::new(),
             io_error: None,
-            layout: None,
             block_bytes: self.block_bytes,
             batch_blocks: 2 * rayon::current_num_threads().max(1),
         };
@@ -1403,10 +1419,23 @@ impl WebScan {
         // ours would wait on the pool while this one blocks outside it: with every pool
         // thread doing so, nothing would run. There, read and apply in turn.
         let on_pool = rayon::current_thread_index().is_some();
+        // The layout in force at the start of the next batch (known once the previous one is
+        // parsed: the reader no longer scans blocks for `#Fields:` lines).
+        let mut layout = LayoutAt {
+            start: None,
+            first_batch: true,
+        };
         while !batch.is_empty() {
             if on_pool {
-                self.apply_batch(&batch, file, &windows, &mut tally, &mut spare_lines);
-                spares.extend(batch.into_iter().map(|(b, _)| b));
+                self.apply_batch(
+                    &batch,
+                    file,
+                    &windows,
+                    &mut tally,
+                    &mut spare_lines,
+                    &mut layout,
+                );
+                spares.append(&mut batch);
                 batch = reading.next_batch(&mut spares);
                 continue;
             }
@@ -1415,7 +1444,14 @@ impl WebScan {
             // alternating. The reader stays on this thread.
             let (next, done) = std::thread::scope(|scope| {
                 let work = scope.spawn(|| {
-                    self.apply_batch(&batch, file, &windows, &mut tally, &mut spare_lines);
+                    self.apply_batch(
+                        &batch,
+                        file,
+                        &windows,
+                        &mut tally,
+                        &mut spare_lines,
+                        &mut layout,
+                    );
                     batch
                 });
                 let next = reading.next_batch(&mut spares);
@@ -1424,7 +1460,7 @@ impl WebScan {
                     Err(panic) => std::panic::resume_unwind(panic),
                 }
             });
-            spares.extend(done.into_iter().map(|(b, _)| b));
+            spares.extend(done);
             batch = next;
         }
         summary.lines = tally.lines;
@@ -1468,11 +1504,12 @@ impl WebScan {
     /// gives [`observe`](Self::observe) the requests it must see.
     fn apply_batch(
         &mut self,
-        batch: &[(Vec<u8>, Option<AccessLayout>)],
+        batch: &[Vec<u8>],
         file: u32,
         windows: &[(DateTime<Utc>, DateTime<Utc>)],
         tally: &mut Tally,
         spare_lines: &mut Vec<Spare>,
+        layout: &mut LayoutAt,
     ) {
         let shards = self.clients.0.len();
         let observe_all = !self.anchors.is_empty();
@@ -1480,13 +1517,44 @@ impl WebScan {
             .iter()
             .map(|_| spare_lines.pop().unwrap_or_default())
             .collect();
-        let outs: Vec<BlockLines<'_>> = batch
+        // Blocks after the first are parsed from a guess of the layout at their start: the
+        // batch's (a header inside a batch is rare), or, in a log's first batch, the one
+        // after the first block's header (a W3C log starts with one). A block whose guess
+        // turns out wrong is parsed again, in order, from its predecessor's end.
+        let guess = match batch.first() {
+            Some(first) if layout.first_batch => {
+                crate::line_blocks::layout_after(first, layout.start.clone())
+            }
+            _ => layout.start.clone(),
+        };
+        let mut outs: Vec<BlockLines<'_>> = batch
             .par_iter()
             .zip(spare)
-            .map(|((block, start), spare)| {
+            .enumerate()
+            .map(|(i, (block, spare))| {
+                let start = if i == 0 { &layout.start } else { &guess };
                 parse_lines(block, start.clone(), shards, observe_all, spare)
             })
             .collect();
+        for i in 1..outs.len() {
+            let (done, rest) = outs.split_at_mut(i);
+            let Some(prev) = done.last() else { continue };
+            let Some(out) = rest.first_mut() else {
+                continue;
+            };
+            if !parses_alike(prev.end_layout.as_ref(), guess.as_ref()) {
+                let start = prev.end_layout.clone();
+                let block = batch.get(i).map_or(&[][..], Vec::as_slice);
+                let spare =
+                    std::mem::replace(out, BlockLines::new(Spare::default(), shards, observe_all))
+                        .into_spare();
+                *out = parse_lines(block, start, shards, observe_all, spare);
+            }
+        }
+        if let Some(last) = outs.last() {
+            layout.start = last.end_layout.clone();
+        }
+        layout.first_batch = false;
         let mut bases = Vec::with_capacity(outs.len());
         let mut base = tally.lines;
         for out in &outs {
@@ -2380,6 +2448,62 @@ mod block_tests {
             assert_eq!(cache.is_scanner(ua), is_scanner(ua), "{ua}");
         }
         assert!(cache.targets.len() < targets.len() / 2);
+    }
+
+    /// One stream switching layouts mid-way (combined lines, then W3C under one header, then
+    /// another column order behind two byte-order marks, then combined lines read as W3C):
+    /// whatever the blocks, the blocks parsed from a guessed layout and corrected give the
+    /// report of one block. (The reader's former `#Fields:` scan allowed one mark only, so
+    /// the doubly marked header would have been missed at a block boundary.)
+    #[test]
+    fn guessed_block_layouts_are_corrected() {
+        let combined = |n: usize| -> String {
+            (0..n)
+                .map(|i| {
+                    format!(
+                        "198.51.100.{} - - [20/Jan/2026:0{}:{:02}:00 +0900] \"GET /item.php?id={i}{} HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0\"\n",
+                        i % 7,
+                        i % 10,
+                        i % 60,
+                        if i % 13 == 0 { "%27%20union%20select%201" } else { "" }
+                    )
+                })
+                .collect()
+        };
+        let mut text = combined(300);
+        text.push_str(
+            "#Fields: date time c-ip cs-method cs-uri-stem cs-uri-query sc-status cs(User-Agent)\n",
+        );
+        for i in 0..300 {
+            text.push_str(&format!(
+                "2026-01-21 02:{:02}:00 45.155.205.{} GET /products.aspx id=1%27+OR+1=1-- 200 sqlmap/1.7\n",
+                i % 60,
+                i % 5
+            ));
+        }
+        text.push_str("\u{feff}\u{feff}#Fields: date time cs-method cs-uri-stem c-ip sc-status cs-uri-query\n");
+        for i in 0..300 {
+            text.push_str(&format!(
+                "2026-01-22 03:{:02}:00 GET /shell.php 203.0.113.{} 200 cmd=id\n",
+                i % 60,
+                i % 3
+            ));
+        }
+        text.push_str(&combined(200));
+        let run = |block: usize| {
+            let mut scan = WebScan::new(WebOptions::default()).unwrap();
+            scan.block_bytes = block;
+            let summary = scan.ingest_log(text.as_bytes(), SourceRef::file("mixed.log"));
+            (summary, scan.finish())
+        };
+        let (summary, whole) = run(64 << 20);
+        assert_eq!(summary.lines, 1_102);
+        assert_eq!(summary.bad_lines, 200);
+        assert_eq!(summary.format, Some("w3c"));
+        assert!(whole.attackers.iter().any(|a| a.client == "203.0.113.1"));
+        for block in [600, 1 << 10, 4_001, 7_001, 16 << 10, 40_000] {
+            assert_eq!(run(block), (summary.clone(), whole.clone()), "{block}");
+        }
     }
 
     /// Logs read in 1 KiB blocks (dozens of boundaries, W3C `#Fields:` headers repeated
