@@ -457,7 +457,7 @@ fn push_decimal(s: &mut String, n: u16) {
     }
 }
 
-/// One log line after the parallel phase.
+/// One parsed log line.
 enum LineOut<'a> {
     /// Empty, comment, or a W3C header already applied.
     Skip,
@@ -467,15 +467,29 @@ enum LineOut<'a> {
     Bad,
     /// A combined-format request, borrowed from the block.
     Combined(RequestView<'a>, KindSet),
-    /// A W3C request (its own strings). Boxed: the common variant stays small, and the
-    /// per-block line vectors are the largest allocation of the log path.
-    Owned(Box<HttpRequest>, KindSet),
+    /// A W3C request (its own strings).
+    Owned(HttpRequest, KindSet),
     /// A combined-format line that was not UTF-8, repaired.
-    Repaired(Box<HttpRequest>, KindSet),
+    Repaired(HttpRequest, KindSet),
+}
+
+/// One log line as a block keeps it: [`LineOut`] with the owned requests moved to the
+/// block's [`BlockLines::owned`] (by index), so that a line is plain data: the per-block
+/// line vectors (the largest allocation of the log path) empty without a look at each line.
+#[derive(Clone, Copy)]
+enum StoredLine<'a> {
+    Skip,
+    Header,
+    Bad,
+    Combined(RequestView<'a>, KindSet),
+    Owned(u32, KindSet),
+    Repaired(u32, KindSet),
 }
 
 struct BlockLines<'a> {
-    lines: Vec<LineOut<'a>>,
+    lines: Vec<StoredLine<'a>>,
+    /// The requests of the `Owned` and `Repaired` lines.
+    owned: Vec<HttpRequest>,
     /// Per client shard, its requests.
     by_shard: Vec<Vec<ClientReq>>,
     /// The indices of the requests [`WebScan::observe`] must see, in order: all of them
@@ -511,8 +525,11 @@ impl<'a> BlockLines<'a> {
         seen.clear();
         let mut descs = spare.descs;
         descs.clear();
+        let mut owned = spare.owned;
+        owned.clear();
         BlockLines {
             lines: reuse(spare.lines),
+            owned,
             by_shard,
             observe,
             observe_all,
@@ -531,28 +548,34 @@ impl<'a> BlockLines<'a> {
     /// Appends the next line and files it: what the sequential pass over every line did.
     fn push(&mut self, line: LineOut<'a>) {
         let i = self.lines.len() as u32;
-        let request = match &line {
-            LineOut::Skip => None,
+        let at = self.owned.len() as u32;
+        let stored = match line {
+            LineOut::Skip => StoredLine::Skip,
             LineOut::Header => {
                 self.header = true;
-                None
+                StoredLine::Header
             }
             LineOut::Bad => {
                 self.bad_lines += 1;
                 self.first_bad.get_or_insert(i);
-                None
+                StoredLine::Bad
             }
             LineOut::Combined(v, k) => {
                 self.combined = true;
-                Some((*v, *k))
+                StoredLine::Combined(v, k)
             }
             LineOut::Repaired(r, k) => {
                 self.combined = true;
-                Some((r.view(), *k))
+                self.owned.push(r);
+                StoredLine::Repaired(at, k)
             }
-            LineOut::Owned(r, k) => Some((r.view(), *k)),
+            LineOut::Owned(r, k) => {
+                self.owned.push(r);
+                StoredLine::Owned(at, k)
+            }
         };
-        if let Some((v, kinds)) = request {
+        self.lines.push(stored);
+        if let Some((v, kinds)) = stored_request(&self.owned, stored) {
             self.requests += 1;
             let shards = self.by_shard.len();
             let key = pack_name(v.client).unwrap_or(LONG_NAME);
@@ -583,7 +606,25 @@ impl<'a> BlockLines<'a> {
                 self.observe.push(i);
             }
         }
-        self.lines.push(line);
+    }
+
+    /// The request of line `i`, when it is one.
+    fn request(&self, i: usize) -> Option<(RequestView<'_>, KindSet)> {
+        stored_request(&self.owned, *self.lines.get(i)?)
+    }
+}
+
+/// The request of a stored line, its owned strings in `owned`.
+fn stored_request<'s>(
+    owned: &'s [HttpRequest],
+    line: StoredLine<'s>,
+) -> Option<(RequestView<'s>, KindSet)> {
+    match line {
+        StoredLine::Combined(v, k) => Some((v, k)),
+        StoredLine::Owned(at, k) | StoredLine::Repaired(at, k) => {
+            owned.get(at as usize).map(|r| (r.view(), k))
+        }
+        StoredLine::Skip | StoredLine::Header | StoredLine::Bad => None,
     }
 }
 
@@ -591,7 +632,8 @@ impl<'a> BlockLines<'a> {
 /// page faults and allocator work (the lines of a batch are tens of MB).
 #[derive(Default)]
 struct Spare {
-    lines: Vec<LineOut<'static>>,
+    lines: Vec<StoredLine<'static>>,
+    owned: Vec<HttpRequest>,
     by_shard: Vec<Vec<ClientReq>>,
     observe: Vec<u32>,
     seen: FxHashSet<u128>,
@@ -600,10 +642,10 @@ struct Spare {
 
 /// An empty vector of lines of any lifetime, keeping the allocation of `v` (an in-place
 /// `collect` of an empty iterator reuses the buffer; if it did not, this would only
-/// allocate afresh).
-fn reuse<'a, 'b>(mut v: Vec<LineOut<'a>>) -> Vec<LineOut<'b>> {
+/// allocate afresh). The lines are plain data: nothing to drop.
+fn reuse<'a, 'b>(mut v: Vec<StoredLine<'a>>) -> Vec<StoredLine<'b>> {
     v.clear();
-    v.into_iter().map(|_| LineOut::Skip).collect()
+    v.into_iter().map(|_| StoredLine::Skip).collect()
 }
 
 impl BlockLines<'_> {
@@ -611,6 +653,7 @@ impl BlockLines<'_> {
     fn into_spare(self) -> Spare {
         Spare {
             lines: reuse(self.lines),
+            owned: self.owned,
             by_shard: self.by_shard,
             observe: self.observe,
             seen: self.seen,
@@ -619,8 +662,9 @@ impl BlockLines<'_> {
     }
 }
 
+#[cfg(test)]
 impl LineOut<'_> {
-    /// The request of a request line.
+    /// The request of a request line (the tests' per-line reference).
     fn request(&self) -> Option<(RequestView<'_>, KindSet)> {
         match self {
             LineOut::Combined(v, k) => Some((*v, *k)),
@@ -754,7 +798,7 @@ fn parse_raw_line<'a>(
         Err(_) => {
             let text = String::from_utf8_lossy(raw);
             match parse_line(&text, layout, &mut LineCache::default(), target) {
-                LineOut::Combined(v, k) => LineOut::Repaired(Box::new(owned(&v)), k),
+                LineOut::Combined(v, k) => LineOut::Repaired(owned(&v), k),
                 LineOut::Owned(r, k) => LineOut::Owned(r, k),
                 LineOut::Repaired(r, k) => LineOut::Repaired(r, k),
                 LineOut::Skip => LineOut::Skip,
@@ -814,7 +858,7 @@ fn parse_line<'a>(
                 // Its own strings: not cached (the cache borrows from the block).
                 let kinds = classify_target_in(&req.path, &req.query, target)
                     .with_scanner(is_scanner(&req.user_agent));
-                LineOut::Owned(Box::new(req), kinds)
+                LineOut::Owned(req, kinds)
             }
             None => LineOut::Bad,
         },
@@ -1574,12 +1618,7 @@ impl WebScan {
                             file,
                             line: base + u64::from(r.line) + 1,
                         };
-                        let view = || {
-                            out.lines
-                                .get(r.line as usize)
-                                .and_then(LineOut::request)
-                                .map(|(v, _)| v)
-                        };
+                        let view = || out.request(r.line as usize).map(|(v, _)| v);
                         let desc = r
                             .desc
                             .and_then(|(a, b)| out.descs.get(a as usize..b as usize));
@@ -1602,7 +1641,7 @@ impl WebScan {
             tally.requests += out.requests;
             tally.bad_lines += out.bad_lines;
             for &i in &out.observe {
-                if let Some((v, kinds)) = out.lines[i as usize].request() {
+                if let Some((v, kinds)) = out.request(i as usize) {
                     let loc = Loc {
                         file,
                         line: base + u64::from(i) + 1,
@@ -2172,6 +2211,19 @@ mod block_tests {
         format!("{tag} {:?}", l.request())
     }
 
+    /// What line `i` of a block became, in the terms of [`shape`].
+    fn stored_shape(out: &BlockLines<'_>, i: usize) -> String {
+        let tag = match out.lines[i] {
+            StoredLine::Skip => "skip",
+            StoredLine::Header => "header",
+            StoredLine::Bad => "bad",
+            StoredLine::Combined(..) => "combined",
+            StoredLine::Owned(..) => "owned",
+            StoredLine::Repaired(..) => "repaired",
+        };
+        format!("{tag} {:?}", out.request(i))
+    }
+
     /// A block with invalid UTF-8 in its first, middle and last lines (the last one without
     /// its newline), CRLF, byte-order marks and W3C headers: one UTF-8 check per valid
     /// stretch gives line for line what a check per line gives.
@@ -2214,7 +2266,9 @@ mod block_tests {
             .split(|&c| c == b'\n')
             .map(|raw| parse_raw_line(raw, &mut layout, &mut target))
             .collect();
-        let fast_shapes: Vec<String> = fast.lines.iter().map(shape).collect();
+        let fast_shapes: Vec<String> = (0..fast.lines.len())
+            .map(|i| stored_shape(&fast, i))
+            .collect();
         let slow_shapes: Vec<String> = slow.iter().map(shape).collect();
         assert_eq!(fast_shapes, slow_shapes);
         // The block's bookkeeping, against the lines themselves.
