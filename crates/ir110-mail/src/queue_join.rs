@@ -254,6 +254,19 @@ impl QueueId {
         }
     }
 
+    /// The key of a short id, to look it up without re-checking the stored bytes as UTF-8
+    /// on every hash and compare (`None`: a long id, looked up as `&str`).
+    fn inline(s: &str) -> Option<Self> {
+        (s.len() <= 23).then(|| QueueId::new(s))
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            QueueId::Inline(n, buf) => buf.get(..usize::from(*n)).unwrap_or_default(),
+            QueueId::Heap(s) => s.as_bytes(),
+        }
+    }
+
     fn as_str(&self) -> &str {
         match self {
             // The bytes were a `str`.
@@ -273,13 +286,16 @@ impl std::borrow::Borrow<str> for QueueId {
 
 impl std::hash::Hash for QueueId {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.as_str().hash(state);
+        // What `str`'s `Hash` does (`Hasher::write_str`'s default, which `FxHasher` keeps on
+        // stable): the bytes, then 0xff — without checking the bytes as UTF-8 again.
+        state.write(self.as_bytes());
+        state.write_u8(0xff);
     }
 }
 
 impl PartialEq for QueueId {
     fn eq(&self, other: &Self) -> bool {
-        self.as_str() == other.as_str()
+        self.as_bytes() == other.as_bytes()
     }
 }
 
@@ -315,18 +331,29 @@ impl QueueJoiner {
         done: &mut Vec<JoinedMessage>,
     ) {
         self.latest = Some(self.latest.map_or(ts, |t| t.max(ts)));
+        // Every Postfix and sendmail id is short: looked up by its inline key (hashed and
+        // compared as bytes, equal to the string's hash and comparison).
+        let key = QueueId::inline(qid);
         if matches!(event, JoinEvent::Removed) {
-            if let Some(m) = self.open.remove(qid) {
+            let m = match &key {
+                Some(k) => self.open.remove(k),
+                None => self.open.remove(qid),
+            };
+            if let Some(m) = m {
                 done.push(m);
             }
             return;
         }
         // A hit leaves the table as `entry` would; only a miss inserts (and may grow it).
-        let m = match self.open.get_mut(qid) {
+        let hit = match &key {
+            Some(k) => self.open.get_mut(k),
+            None => self.open.get_mut(qid),
+        };
+        let m = match hit {
             Some(m) => m,
             None => self
                 .open
-                .entry(QueueId::new(qid))
+                .entry(key.unwrap_or_else(|| QueueId::new(qid)))
                 .or_insert_with(|| JoinedMessage::new(ts, loc)),
         };
         m.last_seen = m.last_seen.max(ts);
@@ -408,5 +435,49 @@ impl QueueJoiner {
                 .then(a.0.as_str().cmp(b.0.as_str()))
         });
         done.extend(rest.into_iter().map(|(_, m)| m));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::hash::BuildHasher;
+
+    use super::*;
+
+    /// The key's hash and comparison by bytes are the string's, so the table holds and
+    /// iterates its entries as a `FxHashMap<String, _>` would.
+    #[test]
+    fn queue_ids_hash_and_compare_as_their_strings() {
+        let fx = rustc_hash::FxBuildHasher;
+        let std_hasher = std::collections::hash_map::RandomState::new();
+        let mut ids: Vec<String> = vec![String::new(), "A".into(), "é".into()];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for n in 0..3000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = n % 40;
+            let id: String = (0..len)
+                .map(|i| {
+                    let c = (x >> (i % 60)) as u8;
+                    if c % 17 == 0 {
+                        'ü'
+                    } else {
+                        char::from(b'0' + c % 43)
+                    }
+                })
+                .collect();
+            ids.push(id);
+        }
+        for (i, a) in ids.iter().enumerate() {
+            let qa = QueueId::new(a);
+            assert_eq!(fx.hash_one(&qa), fx.hash_one(a.as_str()), "{a:?}");
+            assert_eq!(std_hasher.hash_one(&qa), std_hasher.hash_one(a.as_str()));
+            assert_eq!(qa.as_str(), a);
+            assert_eq!(QueueId::inline(a).is_some(), a.len() <= 23);
+            let b = &ids[(i * 7 + 1) % ids.len()];
+            assert_eq!(qa == QueueId::new(b), a == b, "{a:?} {b:?}");
+            assert!(qa == QueueId::new(a));
+        }
     }
 }
