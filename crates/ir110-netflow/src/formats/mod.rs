@@ -12,7 +12,7 @@ use crate::flow::FlowRecord;
 use mapped_csv::{CsvColumns, CsvMapping};
 pub(crate) use zeek::FastFlow;
 use zeek::ZeekColumns;
-#[cfg(test)]
+#[cfg(all(test, feature = "parse-speed"))]
 pub(crate) use zeek::tabs_probe;
 
 /// A recognised flow-log layout.

@@ -200,7 +200,7 @@ pub(crate) fn parse_tsv_in(
 }
 
 /// Speed probe: the tab search alone over the first 11 fields.
-#[cfg(test)]
+#[cfg(all(test, feature = "parse-speed"))]
 pub(crate) fn tabs_probe(block: &[u8], start: usize, end: usize) -> usize {
     let mut pos = start;
     let mut acc = 0;
