@@ -263,11 +263,12 @@ pub(crate) fn parse_block(
         }
     };
     let from = parser.clone();
+    let mut memo = crate::formats::AddrMemo::default();
     let mut start = 0;
     while start < block.len() {
         let end = memchr::memchr(b'\n', &block[start..]).map_or(block.len(), |i| start + i);
         out.lines += 1;
-        if let Some(f) = parser.parse_fast(block, start, end) {
+        if let Some(f) = parser.parse_fast(block, start, end, &mut memo) {
             start = end + 1;
             out.records += 1;
             let (src, dst) = (IpAddr::V4(f.src), IpAddr::V4(f.dst));

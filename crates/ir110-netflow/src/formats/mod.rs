@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::flow::FlowRecord;
 use mapped_csv::{CsvColumns, CsvMapping};
+pub(crate) use zeek::AddrMemo;
 pub(crate) use zeek::FastFlow;
 use zeek::ZeekColumns;
 #[cfg(all(test, feature = "parse-speed"))]
@@ -178,9 +179,16 @@ impl LineParser {
     /// The fast path for one raw line, `block[start..end]` (without its newline), when the
     /// layout has one and the line is an ordinary data line; `None` means "use
     /// [`parse`](Self::parse)". Bytes of `block` past `end` may be read, never used.
-    pub(crate) fn parse_fast(&self, block: &[u8], start: usize, end: usize) -> Option<FastFlow> {
+    /// `memo` keeps the source addresses parsed last (one per block, see [`AddrMemo`]).
+    pub(crate) fn parse_fast(
+        &self,
+        block: &[u8],
+        start: usize,
+        end: usize,
+        memo: &mut AddrMemo,
+    ) -> Option<FastFlow> {
         match self {
-            LineParser::ZeekTsv(Some(cols)) => zeek::parse_tsv_in(block, start, end, cols),
+            LineParser::ZeekTsv(Some(cols)) => zeek::parse_tsv_in(block, start, end, cols, memo),
             _ => None,
         }
     }
