@@ -862,7 +862,8 @@ fn parse_line<'a>(
             }
             None => LineOut::Bad,
         },
-        _ => match parse_combined_request(line, &mut cache.dates) {
+        _ => match parse_combined_request(line, &mut cache.dates, cache.last_agent.map(|(a, _)| a))
+        {
             Some(v) => {
                 if layout.is_none() {
                     *layout = Some(AccessLayout::Combined);
@@ -2485,7 +2486,9 @@ mod block_tests {
         ];
         let mut targets: Vec<(&str, &str, &str)> = demo
             .lines()
-            .filter_map(|l| crate::access_log::parse_combined_request(l, &mut ClfDates::default()))
+            .filter_map(|l| {
+                crate::access_log::parse_combined_request(l, &mut ClfDates::default(), None)
+            })
             .map(|v| (v.path, v.query, v.user_agent))
             .collect();
         for _ in 0..3 {
