@@ -1165,8 +1165,8 @@ impl MailAnalysis {
     /// Signals and verdict for one account.
     fn judge(&self, name: &str, s: &AccountStats) -> (AccountSummary, Vec<Finding>, Vec<Event>) {
         let o = &self.options;
-        let mut hours: Vec<(i64, HourStat)> = s.hours.list.clone();
-        hours.sort_by_key(|h| h.0);
+        // Already sorted by hour, each hour once (see `HourTable::entry`): no copy to sort.
+        let hours: &[(i64, HourStat)] = &s.hours.list;
         let med = median(hours.iter().map(|h| h.1.recipients).collect());
         let peak = hours.iter().map(|h| h.1.recipients).max().unwrap_or(0);
         // A burst is large in absolute terms *and* against the account's own habits.
@@ -1389,7 +1389,7 @@ impl MailAnalysis {
         let mut daily: Vec<DailyVolume> = Vec::new();
         // Hours come sorted: a new UTC day starts a new entry (named once per day).
         let mut last_day = None;
-        for (h, st) in &hours {
+        for (h, st) in hours {
             let day_no = h.div_euclid(24);
             match daily.last_mut() {
                 Some(d) if last_day == Some(day_no) => {
@@ -1491,6 +1491,8 @@ mod reader_tests {
         want.sort_unstable();
         let got: Vec<(i64, u64)> = list.list.iter().map(|(h, s)| (*h, s.messages)).collect();
         assert_eq!(got, want);
+        // `judge` reads the list as it is: sorted, each hour once.
+        assert!(list.list.windows(2).all(|w| w[0].0 < w[1].0));
     }
 
     #[test]
