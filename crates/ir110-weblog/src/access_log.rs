@@ -95,19 +95,22 @@ pub(crate) fn parse_combined(line: &str) -> Option<HttpRequest> {
 /// [`parse_combined`] without allocating: the view, the response bytes and the referer.
 #[cfg(test)]
 pub(crate) fn parse_combined_view(line: &str) -> Option<(RequestView<'_>, u64, &str)> {
-    let (v, bytes, referer) = parse_combined_parts(line, &mut ClfDates::default(), None)?;
+    let (v, bytes, referer) =
+        parse_combined_parts(line, &mut ClfDates::default(), None, &mut false)?;
     Some((v, bytes.parse().unwrap_or(0), referer))
 }
 
 /// The view of a combined/common line, what the scan keeps of it (the response bytes and the
 /// referer are not needed there). `agent`: the user agent of an earlier line (consecutive
-/// lines mostly share it), tried before searching for the closing quote.
+/// lines mostly share it), tried before searching for the closing quote; with the view,
+/// whether the line's agent is that one.
 pub(crate) fn parse_combined_request<'a>(
     line: &'a str,
     dates: &mut ClfDates,
     agent: Option<&str>,
-) -> Option<RequestView<'a>> {
-    parse_combined_parts(line, dates, agent).map(|(v, _, _)| v)
+) -> Option<(RequestView<'a>, bool)> {
+    let mut same_agent = false;
+    parse_combined_parts(line, dates, agent, &mut same_agent).map(|(v, _, _)| (v, same_agent))
 }
 
 /// The fields of a combined/common line, split byte by byte: every step gives what the
@@ -119,6 +122,7 @@ fn parse_combined_parts<'a>(
     line: &'a str,
     dates: &mut ClfDates,
     agent: Option<&str>,
+    same_agent: &mut bool,
 ) -> Option<(RequestView<'a>, &'a str, &'a str)> {
     let open = find_space_bracket(line.as_bytes())?;
     // `vhost:port host ident user` or `host ident user`: two or three spaces.
@@ -172,7 +176,7 @@ fn parse_combined_parts<'a>(
         .unwrap_or(("", tail));
     let user_agent = trim_start(tail)
         .strip_prefix('"')
-        .and_then(|s| quoted_as(s, agent))
+        .and_then(|s| quoted_as(s, agent, same_agent))
         .map_or("", |(ua, _)| ua);
     let (path, query) = match memchr::memchr(b'?', target.as_bytes()) {
         Some(q) => (&target[..q], &target[q + 1..]),
@@ -339,10 +343,12 @@ fn quoted(s: &str) -> Option<(&str, &str)> {
 /// would stop there too (it passes the same bytes in the same escape state, and a quote
 /// right after them was not escaped before, so it is not now). Saves the search over a long
 /// user agent repeated from the line before; test `quoted_as_matches_quoted`.
-fn quoted_as<'s>(s: &'s str, earlier: Option<&str>) -> Option<(&'s str, &'s str)> {
+/// `same` is set when it is.
+fn quoted_as<'s>(s: &'s str, earlier: Option<&str>, same: &mut bool) -> Option<(&'s str, &'s str)> {
     if let Some(e) = earlier {
         let n = e.len();
         if s.as_bytes().get(n) == Some(&b'"') && s.as_bytes().starts_with(e.as_bytes()) {
+            *same = true;
             return Some((s.get(..n)?, s.get(n + 1..)?));
         }
     }
@@ -609,9 +615,15 @@ mod tests {
         let mut tried = 0;
         let mut hits = 0;
         for s in &inputs {
-            assert_eq!(quoted_as(s, None), quoted(s), "{s:?}");
+            let mut same = false;
+            assert_eq!(quoted_as(s, None, &mut same), quoted(s), "{s:?}");
+            assert!(!same);
             for e in &texts {
-                assert_eq!(quoted_as(s, Some(e)), quoted(s), "{s:?} {e:?}");
+                let mut same = false;
+                let got = quoted_as(s, Some(e), &mut same);
+                assert_eq!(got, quoted(s), "{s:?} {e:?}");
+                // Set exactly when the text is the guess (it may be without the shortcut).
+                assert!(!same || got.is_some_and(|(q, _)| q == e), "{s:?} {e:?}");
                 tried += 1;
                 hits += usize::from(s.starts_with(e.as_str()) && s[e.len()..].starts_with('"'));
             }
@@ -622,14 +634,17 @@ mod tests {
         let mut prev: Option<String> = None;
         let mut same = 0;
         for l in demo.lines().take(2_000) {
-            let guessed = parse_combined_parts(l, &mut ClfDates::default(), prev.as_deref());
+            let mut hit = false;
+            let guessed =
+                parse_combined_parts(l, &mut ClfDates::default(), prev.as_deref(), &mut hit);
             assert_eq!(
                 guessed,
-                parse_combined_parts(l, &mut ClfDates::default(), None),
+                parse_combined_parts(l, &mut ClfDates::default(), None, &mut false),
                 "{l}"
             );
             let ua = guessed.map(|(v, _, _)| v.user_agent.to_owned());
-            same += usize::from(ua.is_some() && ua == prev);
+            assert_eq!(hit, ua.is_some() && ua == prev, "{l}");
+            same += usize::from(hit);
             prev = ua;
         }
         assert!(same > 1_000, "{same}");

@@ -864,13 +864,18 @@ fn parse_line<'a>(
         },
         _ => match parse_combined_request(line, &mut cache.dates, cache.last_agent.map(|(a, _)| a))
         {
-            Some(v) => {
+            Some((v, same_agent)) => {
                 if layout.is_none() {
                     *layout = Some(AccessLayout::Combined);
                 }
+                // The previous line's agent (its verdict is at hand, no second comparison).
+                let scanner = match cache.last_agent {
+                    Some((_, yes)) if same_agent => yes,
+                    _ => cache.is_scanner(v.user_agent),
+                };
                 let kinds = cache
                     .classify(v.path, v.query, target)
-                    .with_scanner(cache.is_scanner(v.user_agent));
+                    .with_scanner(scanner);
                 LineOut::Combined(v, kinds)
             }
             None => LineOut::Bad,
@@ -2488,6 +2493,7 @@ mod block_tests {
             .lines()
             .filter_map(|l| {
                 crate::access_log::parse_combined_request(l, &mut ClfDates::default(), None)
+                    .map(|(v, _)| v)
             })
             .map(|v| (v.path, v.query, v.user_agent))
             .collect();
