@@ -145,8 +145,16 @@ fn parse_combined_parts<'a>(
         _ => return None,
     };
     let rest = &line[open + 2..];
-    let close = memchr::memchr(b']', rest.as_bytes())?;
-    let ts = dates.parse(&rest[..close])?;
+    // The usual time, its `]` where it ends: no search for it.
+    let usual = if clf_time_then_bracket(rest.as_bytes()) {
+        dates.parse(&rest[..26]).map(|ts| (26, ts))
+    } else {
+        None
+    };
+    let (close, ts) = match usual {
+        Some(found) => found,
+        None => search_bracket(rest, dates)?,
+    };
     let rest = trim_start(&rest[close + 1..]).strip_prefix('"')?;
     let (request, rest) = quoted(rest)?;
     let (method, target) = match memchr::memchr(b' ', request.as_bytes()) {
@@ -195,6 +203,27 @@ fn parse_combined_parts<'a>(
         bytes,
         referer,
     ))
+}
+
+/// Whether `b` starts with a time of the shape [`ClfDates::parse`] reads by position
+/// (`dd/Mon/yyyy:hh:mm:ss +zzzz`), then `]`. When that parse succeeds, every byte it read
+/// is a digit, a month letter, a sign or a separator it checked, and the two `:` it does not
+/// check are checked here: no `]` before the 27th byte, so that is the first one.
+fn clf_time_then_bracket(b: &[u8]) -> bool {
+    b.len() > 26
+        && b[26] == b']'
+        && b[2] == b'/'
+        && b[6] == b'/'
+        && b[11] == b':'
+        && b[20] == b' '
+        && b[14] != b']'
+        && b[17] != b']'
+}
+
+/// The first `]` of `rest` and the time before it.
+fn search_bracket(rest: &str, dates: &mut ClfDates) -> Option<(usize, DateTime<Utc>)> {
+    let close = memchr::memchr(b']', rest.as_bytes())?;
+    Some((close, dates.parse(&rest[..close])?))
 }
 
 /// Up to the first space, and what follows it (as the first two items of `splitn(_, ' ')`).
@@ -555,6 +584,13 @@ mod tests {
         }
         for l in &lines {
             assert_eq!(parse_combined_view(l), parse_combined_reference(l), "{l:?}");
+        }
+        // The same with one day memo across all the lines (as a block parses them).
+        let mut dates = ClfDates::default();
+        for l in &lines {
+            let got = parse_combined_parts(l, &mut dates, None, &mut false)
+                .map(|(v, b, r)| (v, b.parse().unwrap_or(0), r));
+            assert_eq!(got, parse_combined_reference(l), "{l:?}");
         }
         assert!(lines.len() > 5_000, "{}", lines.len());
     }
