@@ -32,46 +32,13 @@ fn options() -> MailOptions {
 /// other crates are built with it.
 fn digest(report: &MailReport) -> (u64, usize) {
     let value = serde_json::to_value(report).unwrap_or_default();
-    let mut json = String::new();
-    canonical(&value, &mut json);
-    let json = json.replace(env!("CARGO_MANIFEST_DIR"), "<crate>");
+    let json = ir110_model::canonical_json(&value).replace(env!("CARGO_MANIFEST_DIR"), "<crate>");
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in json.bytes() {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     (h, json.len())
-}
-
-/// Compact JSON with the keys of every object in sorted order.
-fn canonical(value: &serde_json::Value, out: &mut String) {
-    match value {
-        serde_json::Value::Object(map) => {
-            let mut entries: Vec<_> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            out.push('{');
-            for (i, (key, v)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&serde_json::Value::from(key.as_str()).to_string());
-                out.push(':');
-                canonical(v, out);
-            }
-            out.push('}');
-        }
-        serde_json::Value::Array(items) => {
-            out.push('[');
-            for (i, v) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                canonical(v, out);
-            }
-            out.push(']');
-        }
-        other => out.push_str(&other.to_string()),
-    }
 }
 
 fn totals(r: &MailReport) -> (u64, u64, u64, usize, usize, usize) {

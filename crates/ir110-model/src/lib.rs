@@ -16,6 +16,7 @@
 //! ```
 
 mod analyzer;
+mod canonical_json;
 mod case;
 mod event;
 mod finding;
@@ -26,6 +27,7 @@ pub use analyzer::{
     AnalysisContext, Analyzer, MemorySink, Problem, ProblemKind, Sink, SourceFile, SourceKind,
     TextFormat,
 };
+pub use canonical_json::canonical_json;
 pub use case::{
     Case, CaseSummary, Client, EvidenceItem, Host, IncidentType, LogEntry, ParseEnumError, Phase,
     Policy, PolicyDecision,

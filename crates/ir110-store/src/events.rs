@@ -95,40 +95,10 @@ where
 /// the same event gives the same digest whatever order an analyzer filled its fields in.
 pub(crate) fn event_digest(body: &str) -> String {
     use sha2::{Digest, Sha256};
-    fn canonical(value: &serde_json::Value, out: &mut String) {
-        match value {
-            serde_json::Value::Object(map) => {
-                let mut keys: Vec<&String> = map.keys().collect();
-                keys.sort();
-                out.push('{');
-                for (i, k) in keys.into_iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    out.push_str(&serde_json::Value::String(k.clone()).to_string());
-                    out.push(':');
-                    canonical(&map[k], out);
-                }
-                out.push('}');
-            }
-            serde_json::Value::Array(items) => {
-                out.push('[');
-                for (i, v) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    canonical(v, out);
-                }
-                out.push(']');
-            }
-            other => out.push_str(&other.to_string()),
-        }
-    }
-    let mut text = String::with_capacity(body.len());
-    match serde_json::from_str::<serde_json::Value>(body) {
-        Ok(value) => canonical(&value, &mut text),
-        Err(_) => text.push_str(body),
-    }
+    let text = match serde_json::from_str::<serde_json::Value>(body) {
+        Ok(value) => ir110_model::canonical_json(&value),
+        Err(_) => body.to_owned(),
+    };
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
